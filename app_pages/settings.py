@@ -1,0 +1,47 @@
+"""Settings: the language model endpoint (optional). Keys stay in this browser session."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages import shell
+from app_pages.llm_choice import OVERRIDES_KEY, llm_settings
+from practice.i18n import t
+
+lang = shell.lang()
+st.title(t("settings.title", lang))
+st.subheader(t("settings.llm", lang))
+st.caption(t("settings.llm_help", lang))
+try:
+    current = llm_settings()
+except Exception as exc:
+    st.error(str(exc))
+    current = None
+with st.form("settings.llm_form"):
+    backend = st.selectbox(
+        t("settings.backend", lang),
+        ["offline", "openai", "llamacpp"],
+        index=["offline", "openai", "llamacpp"].index(current.backend) if current else 0,
+        key="settings.backend",
+    )
+    base_url = st.text_input("OPENAI_BASE_URL", value=(current.base_url or "") if current else "", key="settings.base_url")
+    model = st.text_input(t("settings.model", lang), value=(current.model or "") if current else "", key="settings.model")
+    api_key = st.text_input("OPENAI_API_KEY", type="password", value="", key="settings.api_key", help=t("settings.key_help", lang))
+    gguf = st.text_input(t("settings.gguf", lang), value=(current.gguf_path or "") if current else "", key="settings.gguf")
+    saved = st.form_submit_button(t("common.save", lang))
+if saved:
+    overrides = {"backend": backend, "base_url": base_url or None, "model": model or None, "gguf_path": gguf or None}
+    if api_key:
+        overrides["api_key"] = api_key
+    elif st.session_state.get(OVERRIDES_KEY, {}).get("api_key"):
+        overrides["api_key"] = st.session_state[OVERRIDES_KEY]["api_key"]
+    st.session_state[OVERRIDES_KEY] = overrides
+    st.success(t("settings.saved", lang))
+if st.button(t("settings.test", lang), key="settings.test"):
+    from practice.llm import check_connection
+
+    try:
+        with st.spinner(t("settings.testing", lang)):
+            st.success(check_connection(llm_settings()))
+    except Exception as exc:
+        st.error(str(exc))

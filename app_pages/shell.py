@@ -56,5 +56,6 @@ def pages(lang: str) -> list:
     return [
         st.Page("app_pages/practise.py", title=t("nav.practise", lang), icon="💬", url_path="practise", default=True),
         st.Page("app_pages/my_sessions.py", title=t("nav.my_sessions", lang), icon="🗂️", url_path="sessions"),
+        st.Page("app_pages/studio.py", title=t("nav.studio", lang), icon="✍️", url_path="studio"),
         st.Page("app_pages/settings.py", title=t("nav.settings", lang), icon="⚙️", url_path="settings"),
     ]

@@ -5,14 +5,25 @@ INTERFACE (stable; other packages depend on it):
     BehaviourCoder.code(text, previous_citizen=None, language="da") -> Coded
     BehaviourCoder.code_many(items: list[tuple[str, str | None]], language) -> list[Coded]
 
-TEMPORARY heuristic implementation, to be replaced by the trained model.
+Both methods also take an optional keyword-only ``extra`` (scenario keywords per flag,
+passed on to :func:`coach.flags.detect_flags`).
+
+The model (``coach/models/coder-v1.npz`` + ``coder-v1.json``) is a standardised
+multinomial logistic regression over multilingual-e5 embeddings of the utterance and of
+the citizen's previous turn plus surface features (:mod:`coach.features`), trained on
+AnnoMI and hand-written Danish welfare-register examples by ``python -m coach.train_coder``.
+Inference needs numpy only.
 """
 
 from __future__ import annotations
 
-import re
+import json
 import threading
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
 
 LABELS: tuple[str, ...] = (
     "open_question",
@@ -48,6 +59,10 @@ FLAGS: tuple[str, ...] = (
     "labelling",
 )
 
+MODEL_DIR = Path(__file__).resolve().parent / "models"
+MODEL_NAME = "coder-v1"
+_WEIGHT_KEYS = ("mean", "scale", "coef", "intercept")
+
 
 @dataclass(frozen=True)
 class Coded:
@@ -61,24 +76,86 @@ class Coded:
         return MAIN_CLASS[self.label]
 
 
-_OPEN = re.compile(r"^\s*(hvad|hvordan|hvorfor|hvornår|hvem|hvilke|fortæl|what|how|why|when|who|which|tell me)\b", re.I)
+class ModelError(RuntimeError):
+    """The shipped coder weights are missing or do not match their manifest."""
+
+
+def load_weights(model_dir: Path = MODEL_DIR) -> tuple[dict[str, np.ndarray], dict]:
+    """Read ``<model_dir>/coder-v1.npz`` and its manifest, checking that they agree."""
+    npz = model_dir / f"{MODEL_NAME}.npz"
+    man = model_dir / f"{MODEL_NAME}.json"
+    if not npz.exists() or not man.exists():
+        raise ModelError(f"coder weights not found in {model_dir}; run python -m coach.train_coder")
+    manifest = json.loads(man.read_text(encoding="utf-8"))
+    with np.load(npz, allow_pickle=False) as z:
+        weights = {k: np.asarray(z[k], dtype=np.float32) for k in _WEIGHT_KEYS}
+    if tuple(manifest.get("labels", ())) != LABELS:
+        raise ModelError(f"{man}: label order {manifest.get('labels')} != {LABELS}")
+    n_feat = weights["coef"].shape[1]
+    if weights["coef"].shape[0] != len(LABELS) or manifest.get("n_features") != n_feat:
+        raise ModelError(f"{npz}: weight shape {weights['coef'].shape} does not match manifest")
+    from coach.features import RECIPE
+
+    if manifest.get("feature_recipe") != RECIPE:
+        raise ModelError(f"{man}: feature recipe {manifest.get('feature_recipe')!r} != {RECIPE!r}")
+    return weights, manifest
 
 
 class BehaviourCoder:
-    def code(self, text: str, previous_citizen: str | None = None, language: str = "da") -> Coded:
-        t = text.strip()
-        if t.endswith("?"):
-            label = "open_question" if _OPEN.search(t) else "closed_question"
-        elif re.search(r"\b(du skal|you must|you need to|you should|du bør)\b", t, re.I):
-            label = "advice"
-        elif re.search(r"^(det lyder|it sounds|so you|så du)", t, re.I):
-            label = "complex_reflection"
-        else:
-            label = "other"
-        return Coded(label=label, confidence=0.5)
+    """Codes practitioner utterances; immutable after construction, safe across threads."""
 
-    def code_many(self, items: list[tuple[str, str | None]], language: str = "da") -> list[Coded]:
-        return [self.code(t, p, language) for t, p in items]
+    def __init__(self, model_dir: Path = MODEL_DIR) -> None:
+        self.weights, self.manifest = load_weights(model_dir)
+
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        w = self.weights
+        logits = ((x - w["mean"]) / w["scale"]) @ w["coef"].T + w["intercept"]
+        logits = logits - logits.max(axis=1, keepdims=True)
+        p = np.exp(logits)
+        return p / p.sum(axis=1, keepdims=True)
+
+    def code(
+        self,
+        text: str,
+        previous_citizen: str | None = None,
+        language: str = "da",
+        *,
+        extra: Mapping[str, Iterable[str]] | None = None,
+    ) -> Coded:
+        return self.code_many([(text, previous_citizen)], language, extra=extra)[0]
+
+    def code_many(
+        self,
+        items: list[tuple[str, str | None]],
+        language: str = "da",
+        *,
+        extra: Mapping[str, Iterable[str]] | None = None,
+    ) -> list[Coded]:
+        from coach.features import featurise
+        from coach.flags import detect_flags
+
+        items = [(t or "", p) for t, p in items]
+        todo = [i for i, (t, _) in enumerate(items) if t.strip()]
+        probs = np.zeros((len(items), len(LABELS)), dtype=np.float32)
+        if todo:
+            probs[todo] = self.probabilities(featurise([items[i] for i in todo]))
+        out: list[Coded] = []
+        for i, (text, prev) in enumerate(items):
+            flags = detect_flags(text, prev, language, extra=extra)
+            if not text.strip():
+                out.append(Coded("other", 1.0, flags, {lab: float(lab == "other") for lab in LABELS}))
+                continue
+            p = probs[i]
+            k = int(p.argmax())
+            out.append(
+                Coded(
+                    label=LABELS[k],
+                    confidence=float(p[k]),
+                    flags=flags,
+                    probabilities={lab: float(v) for lab, v in zip(LABELS, p, strict=True)},
+                )
+            )
+        return out
 
 
 _coder: BehaviourCoder | None = None

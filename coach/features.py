@@ -116,5 +116,7 @@ def featurise(items: list[tuple[str, str | None]]) -> np.ndarray:
     idx = [i for i, (_, p) in enumerate(items) if p and p.strip()]
     if idx:
         prev[idx] = emb.query([items[i][1] or "" for i in idx])
-    surf = np.vstack([surface(t, p) for t, p in items]) if items else np.zeros((0, len(SURFACE_NAMES)))
+    surf = (
+        np.vstack([surface(t, p) for t, p in items]) if items else np.zeros((0, len(SURFACE_NAMES)))
+    )
     return build_matrix(utt, prev, surf)

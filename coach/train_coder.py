@@ -51,9 +51,7 @@ class Dataset:
 
     def subset(self, idx: np.ndarray | list[int]) -> Dataset:
         pick = [int(i) for i in idx]
-        return Dataset(
-            *[[getattr(self, f)[i] for i in pick] for f in self.__dataclass_fields__]
-        )
+        return Dataset(*[[getattr(self, f)[i] for i in pick] for f in self.__dataclass_fields__])
 
 
 def _annomi_label(main: str, q: str, r: str, ti: str) -> str | None:

@@ -13,6 +13,9 @@ or ``require_view`` / ``require_owner``; pages never query sessions directly.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session as OrmSession
 
@@ -71,3 +74,31 @@ def can_review(db: OrmSession, viewer: User, session_id: str) -> bool:
         )
         return db.execute(q).first() is not None
     return False
+
+
+def anonymise(name: str, salt: str, label: str = "Student") -> str:
+    """A stable pseudonym for ``name`` on shared screens: ``"Student 7"``-style.
+
+    The number comes from an HMAC of the name keyed by ``salt`` (use the class id), so it
+    is the same on every screen and every rerun of that class, differs between classes,
+    and cannot be turned back into the name without the salt. Numbers run 1-999;
+    use :func:`anonymise_all` when a whole list must be collision-free.
+    """
+    digest = hmac.new(salt.encode("utf-8"), name.strip().lower().encode("utf-8"), hashlib.sha256)
+    return f"{label} {int.from_bytes(digest.digest()[:8], 'big') % 999 + 1}"
+
+
+def anonymise_all(names: list[str], salt: str, label: str = "Student") -> dict[str, str]:
+    """Collision-free pseudonyms for a list of names: each keeps its :func:`anonymise`
+    number unless another name already has it, then takes the next free one."""
+    taken: set[str] = set()
+    out: dict[str, str] = {}
+    for name in sorted(set(names), key=lambda n: anonymise(n, salt, "") + "\0" + n):
+        pseudo = anonymise(name, salt, label)
+        number = int(pseudo.rsplit(" ", 1)[1])
+        while pseudo in taken:
+            number = number % 999 + 1
+            pseudo = f"{label} {number}"
+        taken.add(pseudo)
+        out[name] = pseudo
+    return out

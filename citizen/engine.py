@@ -1,0 +1,487 @@
+"""The simulated citizen's state engine: step-based, deterministic and serialisable.
+
+    citizen = start(scenario)                  # citizen.opening: the first words
+    result = citizen.respond("Hvad betyder mest for dig?")   # offline: decide + render
+    result.reply, result.trust, result.depth
+
+    # with another renderer (e.g. an LLM): decide, voice the Decision, record what was said
+    decision = citizen.decide(text)
+    reply = "".join(renderer.stream(scenario, decision, citizen.history))
+    citizen.record_reply(reply)
+
+    saved = citizen.state.model_dump_json()
+    again = Citizen.restore(scenario, saved)
+
+Dynamics (see ``Dynamics`` in the schema): relational moves raise trust, triggers lower it
+(scaled by the cue weight and ``dynamics.loss``); after a trigger, gains are damped for
+``scar_turns`` turns, so trust lost to a trigger is not won back by one good turn.
+Depth (0..3) never decreases; at most one level is reached per turn, when trust and the
+level's ``unlock`` conditions allow. A plan is accepted only when it matches an acceptable
+plan and trust and depth are high enough.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any, Literal, Protocol
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from citizen import offline
+from citizen.moves import OPENER_KINDS, TRIGGER_KINDS, Moves, classify, count_cues, tokens
+from citizen.schema import Scenario
+
+STATE_VERSION = 1
+Band = Literal["low", "mid", "high"]
+
+# -- default constants (scaled per scenario by dynamics.gain / dynamics.loss) -----------
+GAINS: dict[str, float] = {
+    "open_question": 0.05,
+    "reflection": 0.07,
+    "asks_what_matters": 0.08,
+    "asks_strengths": 0.07,
+    "asks_permission": 0.05,
+    "uses_own_words": 0.05,
+    "transparency": 0.05,
+    "validation": 0.06,
+}
+LOSSES: dict[str, float] = {
+    "jargon": 0.07,
+    "directive": 0.09,
+    "sanction": 0.16,
+    "suspicion": 0.13,
+    "rushing": 0.07,
+    "case_talk": 0.07,
+    "labelling": 0.13,
+}
+MAX_GAIN = 0.14  # per turn, before dynamics.gain
+SATURATION = 0.5  # gains shrink as trust grows: gain * (1 - SATURATION * trust)
+MAX_LOSS = 0.35  # per turn, before dynamics.loss
+MIXED_DAMP = 0.25  # gains in a turn that also has a trigger
+SCAR_DAMP = 0.2  # gains while scarred (the turns after a trigger)
+
+# plan matching: keywords + similarity of the turn to the plan description
+PLAN_SIM_WITH_KEYWORD = 0.85  # a proposal that names the plan's keywords
+PLAN_SIM_ALONE = 0.91  # a proposal close to the description without its keywords
+PLAN_SIM_PARAPHRASE = 0.93  # close paraphrase counts as a proposal even without a cue
+
+
+class PlanOutcome(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    proposed: str | None = Field(None, description="id of the acceptable plan proposed, if any")
+    accepted: bool = False
+    reason: Literal["none", "accepted", "too_early", "not_mine"] = "none"
+
+
+class TurnEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    turn: int
+    text: str
+    reply: str | None = None
+    label: str = "other"
+    moves: list[str] = Field(default_factory=list)
+    triggers: dict[str, float] = Field(default_factory=dict)
+    openers: dict[str, float] = Field(default_factory=dict)
+    topic: str | None = None
+    trust_before: float
+    trust_after: float
+    delta: float
+    depth: int
+    new_depth: int | None = None
+    plan: PlanOutcome = Field(default_factory=PlanOutcome)
+
+
+class CitizenState(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    state_version: int = STATE_VERSION
+    scenario_id: str
+    session_id: str = ""
+    trust: float = Field(ge=0.0, le=1.0)
+    start_trust: float = Field(ge=0.0, le=1.0)
+    depth: int = Field(0, ge=0, le=3)
+    turn: int = 0
+    scar: int = 0
+    used_lines: list[str] = Field(default_factory=list)
+    used_replies: list[str] = Field(default_factory=list)
+    trajectory: list[float] = Field(default_factory=list)
+    events: list[TurnEvent] = Field(default_factory=list)
+    accepted_plan: str | None = None
+
+
+class Decision(BaseModel):
+    """What the citizen should say this turn; voiced by a renderer."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    turn: int
+    language: str
+    band: Band
+    trust: float
+    trust_before: float
+    delta: float
+    depth: int
+    new_depth: int | None = None
+    allowed_facts: list[str] = Field(description="disclosure facts up to the current depth")
+    reveal: list[str] = Field(default_factory=list, description="reveal lines of a new depth")
+    label: str = "other"
+    moves: list[str] = Field(default_factory=list)
+    triggers: dict[str, float] = Field(default_factory=dict)
+    openers: dict[str, float] = Field(default_factory=dict)
+    reaction_move: str | None = None
+    topic: str | None = None
+    topic_score: float = 0.0
+    guarded: bool = Field(False, description="the topic is deeper than the citizen has opened")
+    plan: PlanOutcome = Field(default_factory=PlanOutcome)
+    offline_parts: list[str] = Field(default_factory=list)
+    offline_reply: str
+
+
+class TurnResult(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reply: str
+    trust: float
+    depth: int
+    decision: Decision
+
+
+class Renderer(Protocol):
+    def stream(
+        self, scenario: Scenario, decision: Decision, history: list[tuple[str, str]]
+    ) -> Iterator[str]: ...
+
+
+def band_for(trust: float, scenario: Scenario) -> Band:
+    d = scenario.dynamics
+    if trust >= d.high_band:
+        return "high"
+    if trust >= d.mid_band:
+        return "mid"
+    return "low"
+
+
+def _clamp(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def trust_delta(moves: Moves, scenario: Scenario, scar: int, trust: float) -> float:
+    d = scenario.dynamics
+    gain = min(MAX_GAIN, sum(GAINS[k] * s for k, s in moves.openers.items())) * d.gain
+    loss = min(MAX_LOSS, sum(LOSSES[k] * s for k, s in moves.triggers.items())) * d.loss
+    if moves.triggers:
+        gain *= MIXED_DAMP
+    if scar > 0:
+        gain *= SCAR_DAMP
+    return gain * (1.0 - SATURATION * trust) - loss
+
+
+def strongest_move(moves: Moves, scenario: Scenario | None = None) -> str | None:
+    """The move the citizen reacts to: the most costly trigger, else the most valued opener
+    (preferring moves the scenario has reaction lines for)."""
+    for table, weights in ((moves.triggers, LOSSES), (moves.openers, GAINS)):
+        if not table:
+            continue
+        kinds = list(table)
+        if scenario is not None:
+            kinds = [k for k in kinds if k in scenario.reactions] or kinds
+        return max(kinds, key=lambda k: (table[k] * weights[k], k))
+    return None
+
+
+class Citizen:
+    """One conversation with one simulated citizen."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        state: CitizenState,
+        *,
+        coder: Any | None = None,
+        embedder: Any | None = None,
+    ) -> None:
+        if state.scenario_id != scenario.id:
+            raise ValueError(
+                f"state belongs to scenario {state.scenario_id!r}, not {scenario.id!r}"
+            )
+        self.scenario = scenario
+        self.state = state
+        self._coder = coder
+        self._embedder = embedder
+        self._lock = threading.RLock()
+        self._pending_parts: list[str] | None = None
+
+    # -- construction ------------------------------------------------------------------
+    @classmethod
+    def restore(
+        cls,
+        scenario: Scenario,
+        state_json: str | bytes | dict[str, Any],
+        *,
+        coder: Any | None = None,
+        embedder: Any | None = None,
+    ) -> Citizen:
+        if isinstance(state_json, dict):
+            state = CitizenState.model_validate(state_json)
+        else:
+            state = CitizenState.model_validate_json(state_json)
+        return cls(scenario, state, coder=coder, embedder=embedder)
+
+    # -- views ------------------------------------------------------------------------
+    @property
+    def opening(self) -> str:
+        return self.scenario.opening_line
+
+    @property
+    def band(self) -> Band:
+        return band_for(self.state.trust, self.scenario)
+
+    @property
+    def history(self) -> list[tuple[str, str]]:
+        """(speaker, text) pairs, speaker 'citizen' or 'practitioner', from the opening on."""
+        out: list[tuple[str, str]] = [("citizen", self.opening)]
+        for ev in self.state.events:
+            out.append(("practitioner", ev.text))
+            if ev.reply is not None:
+                out.append(("citizen", ev.reply))
+        return out
+
+    def allowed_facts(self, depth: int | None = None) -> list[str]:
+        depth = self.state.depth if depth is None else depth
+        return [f for level in self.scenario.disclosure if level.depth <= depth for f in level.facts]
+
+    def last_reply(self) -> str:
+        for ev in reversed(self.state.events):
+            if ev.reply is not None:
+                return ev.reply
+        return self.opening
+
+    # -- collaborators ---------------------------------------------------------------
+    @property
+    def coder(self) -> Any:
+        if self._coder is None:
+            from coach.coder import get_coder
+
+            self._coder = get_coder()
+        return self._coder
+
+    @property
+    def embedder(self) -> Any:
+        if self._embedder is None:
+            from practice.embeddings import get_embedder
+
+            self._embedder = get_embedder()
+        return self._embedder
+
+    # -- the step ------------------------------------------------------------------------
+    def decide(self, text: str) -> Decision:
+        """Update the state from one practitioner turn; return what the citizen should say."""
+        with self._lock:
+            return self._decide(text.strip())
+
+    def _decide(self, text: str) -> Decision:
+        sc, st = self.scenario, self.state
+        previous = self.last_reply()
+        coded = self.coder.code(text, previous, sc.language)
+        moves = classify(text, sc, coded, previous)
+        words = tokens(text)
+
+        index = offline.scenario_index(sc, self.embedder)
+        vec = np.asarray(self.embedder.query(text), dtype=np.float32)
+        scores = offline.topic_scores(sc, index, vec, words)
+        topic, topic_score = offline.choose_topic(scores)
+
+        # trust
+        before = st.trust
+        after = round(_clamp(before + trust_delta(moves, sc, st.scar, before)), 4)
+        scar = sc.dynamics.scar_turns if moves.triggers else max(0, st.scar - 1)
+
+        # depth: at most one level per turn, never down
+        new_depth = self._unlocked(moves, topic, after)
+        depth = new_depth if new_depth is not None else st.depth
+
+        # plan
+        plan = self._plan(text, words, moves, index, vec, after, depth)
+
+        band = band_for(after, sc)
+        reaction_move = strongest_move(moves, sc)
+        parts = offline.compose(
+            sc,
+            band=band,
+            depth=depth,
+            new_depth=new_depth,
+            topic=topic,
+            plan_reason=plan.reason,
+            plan_id=plan.proposed,
+            reaction_move=reaction_move,
+            used_lines=set(st.used_lines),
+            used_replies=set(st.used_replies),
+        )
+        turn = st.turn + 1
+        decision = Decision(
+            turn=turn,
+            language=sc.language,
+            band=band,
+            trust=after,
+            trust_before=before,
+            delta=round(after - before, 4),
+            depth=depth,
+            new_depth=new_depth,
+            allowed_facts=self.allowed_facts(depth),
+            reveal=list(sc.disclosure[new_depth].reveal) if new_depth is not None else [],
+            label=moves.label,
+            moves=moves.kinds,
+            triggers=dict(moves.triggers),
+            openers=dict(moves.openers),
+            reaction_move=reaction_move,
+            topic=topic,
+            topic_score=topic_score,
+            guarded=topic is not None and {t.id: t for t in sc.topics}[topic].depth > depth,
+            plan=plan,
+            offline_parts=parts,
+            offline_reply=" ".join(parts),
+        )
+        st.trust = after
+        st.depth = depth
+        st.turn = turn
+        st.scar = scar
+        st.trajectory.append(after)
+        if plan.accepted:
+            st.accepted_plan = plan.proposed
+        st.events.append(
+            TurnEvent(
+                turn=turn,
+                text=text,
+                label=moves.label,
+                moves=moves.kinds,
+                triggers=dict(moves.triggers),
+                openers=dict(moves.openers),
+                topic=topic,
+                trust_before=before,
+                trust_after=after,
+                delta=decision.delta,
+                depth=depth,
+                new_depth=new_depth,
+                plan=plan,
+            )
+        )
+        self._pending_parts = parts
+        return decision
+
+    def _unlocked(self, moves: Moves, topic: str | None, trust: float) -> int | None:
+        nxt = self.state.depth + 1
+        if nxt > 3:
+            return None
+        unlock = self.scenario.disclosure[nxt].unlock
+        if trust < unlock.min_trust:
+            return None
+        kinds = set(moves.kinds)
+        if unlock.any_of:
+            if not kinds & set(unlock.any_of):
+                return None
+            if any(t not in unlock.any_of for t in moves.triggers):
+                return None
+        elif moves.triggers or not moves.openers:
+            return None
+        if unlock.topics and topic not in unlock.topics:
+            return None
+        return nxt
+
+    def _plan(
+        self,
+        text: str,
+        words: list[str],
+        moves: Moves,
+        index: offline.ScenarioIndex,
+        vec: np.ndarray,
+        trust: float,
+        depth: int,
+    ) -> PlanOutcome:
+        sims = offline.plan_similarities(index, vec)
+        matched: list[tuple[int, float, int]] = []
+        for i, (plan, sim) in enumerate(zip(self.scenario.acceptable_plans, sims, strict=True)):
+            kw = count_cues(words, plan.keywords)
+            ok = (moves.proposal and kw >= 1 and sim >= PLAN_SIM_WITH_KEYWORD) or (
+                moves.proposal and sim >= PLAN_SIM_ALONE
+            )
+            if ok or sim >= PLAN_SIM_PARAPHRASE:
+                matched.append((kw, sim, i))
+        if not matched:
+            if moves.proposal:
+                return PlanOutcome(proposed=None, accepted=False, reason="not_mine")
+            return PlanOutcome()
+        _, _, best = max(matched, key=lambda m: (m[0], m[1], -m[2]))
+        plan = self.scenario.acceptable_plans[best]
+        if trust >= plan.min_trust and depth >= plan.min_depth:
+            return PlanOutcome(proposed=plan.id, accepted=True, reason="accepted")
+        return PlanOutcome(proposed=plan.id, accepted=False, reason="too_early")
+
+    def record_reply(self, text: str) -> None:
+        """Record what the citizen actually said in the last decided turn."""
+        with self._lock:
+            st = self.state
+            if not st.events:
+                raise RuntimeError("record_reply() before any decide()")
+            st.events[-1].reply = text
+            parts = self._pending_parts
+            if parts and " ".join(parts) == text:
+                for p in parts:
+                    if p not in st.used_lines:
+                        st.used_lines.append(p)
+            else:
+                # voiced by another renderer: remember authored lines it used verbatim
+                for line in self.scenario.all_reply_lines():
+                    if line in text and line not in st.used_lines:
+                        st.used_lines.append(line)
+            if text not in st.used_replies:
+                st.used_replies.append(text)
+            self._pending_parts = None
+
+    def respond(self, text: str) -> TurnResult:
+        """Decide, render offline and record the reply."""
+        with self._lock:
+            decision = self.decide(text)
+            reply = decision.offline_reply
+            self.record_reply(reply)
+            return TurnResult(
+                reply=reply, trust=self.state.trust, depth=self.state.depth, decision=decision
+            )
+
+
+def start(
+    scenario: Scenario,
+    *,
+    coder: Any | None = None,
+    embedder: Any | None = None,
+    session_id: str = "",
+) -> Citizen:
+    """A new conversation with the scenario's citizen."""
+    t0 = scenario.dynamics.start_trust
+    state = CitizenState(
+        scenario_id=scenario.id,
+        session_id=session_id,
+        trust=t0,
+        start_trust=t0,
+        used_lines=[scenario.opening_line],
+        used_replies=[scenario.opening_line],
+    )
+    return Citizen(scenario, state, coder=coder, embedder=embedder)
+
+
+__all__ = [
+    "OPENER_KINDS",
+    "TRIGGER_KINDS",
+    "Citizen",
+    "CitizenState",
+    "Decision",
+    "PlanOutcome",
+    "Renderer",
+    "TurnEvent",
+    "TurnResult",
+    "band_for",
+    "start",
+]

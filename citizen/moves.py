@@ -1,0 +1,295 @@
+"""Turn classification: what kind of practitioner moves a turn contains.
+
+A practitioner turn is read from three sources, and the strongest evidence per kind wins:
+
+1. the behaviour coder (``coach.coder.get_coder()``): its label (open question,
+   reflection) and its relational flags;
+2. the scenario's own cues (``scenario.triggers`` / ``scenario.openers``), matched on
+   word stems, case-insensitive;
+3. built-in Danish/English cue lists for every kind of move, so the engine works even
+   where the coder has no flag (rushing, case talk, transparency, validation).
+
+Everything here is deterministic and cheap (no embeddings).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from citizen.schema import Opener, Scenario, Trigger
+
+TRIGGER_KINDS: tuple[str, ...] = tuple(t.value for t in Trigger)
+OPENER_KINDS: tuple[str, ...] = tuple(o.value for o in Opener)
+MAX_STRENGTH = 3.0
+
+_TOKEN = re.compile(r"[a-zæøåäöüé0-9]+", re.IGNORECASE)
+_SUFFIXES = ("erne", "ende", "ene", "ede", "ing", "er", "en", "et", "es", "ed", "e", "s")
+
+
+def tokens(text: str) -> list[str]:
+    return [w.lower() for w in _TOKEN.findall(text)]
+
+
+@lru_cache(maxsize=8192)
+def stem(word: str) -> str:
+    """A light, language-agnostic stem: strip one common Danish/English suffix,
+    keeping at least four letters."""
+    w = word.lower()
+    for suf in _SUFFIXES:
+        if w.endswith(suf) and len(w) - len(suf) >= 4:
+            return w[: -len(suf)]
+    return w
+
+
+def _word_matches(text_word: str, cue_word: str) -> bool:
+    if len(cue_word) <= 3 or cue_word.isdigit():
+        return text_word == cue_word
+    return text_word.startswith(stem(cue_word))
+
+
+@lru_cache(maxsize=4096)
+def _cue_tokens(cue: str) -> tuple[str, ...]:
+    return tuple(tokens(cue))
+
+
+def cue_in(words: list[str], cue: str) -> bool:
+    """True when the (possibly multi-word) cue occurs in the tokenised text, matched on stems."""
+    cw = _cue_tokens(cue)
+    if not cw:
+        return False
+    n = len(cw)
+    for i in range(len(words) - n + 1):
+        if all(_word_matches(words[i + j], cw[j]) for j in range(n)):
+            return True
+    return False
+
+
+def count_cues(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
+    return sum(1 for c in cues if cue_in(words, c))
+
+
+# -- built-in cue lists (Danish and English) -------------------------------------------
+BUILTIN: dict[str, tuple[str, ...]] = {
+    # triggers: system-welfare moves
+    "jargon": (
+        "jobparat", "aktivitetsparat", "ressourceforløb", "indsatsplan", "handleplan",
+        "matchgruppe", "matchkategori", "visitation", "visitere", "målgruppe", "paragraf",
+        "lovgivningen", "rådighed", "kontanthjælpsmodtager", "børnefaglig undersøgelse",
+        "underretning", "foranstaltning", "bevillingen", "afklaringsforløb", "progression",
+        "dokumentationskrav", "servicelov", "beskæftigelsesindsats", "jobplan", "mentorindsats",
+        "job ready", "eligibility", "compliance", "intervention", "case plan", "action plan",
+        "statutory", "provision", "care plan", "outcome measures", "caseload", "pathway",
+        "activation", "criteria",
+    ),
+    "directive": (
+        "du skal", "du bliver nødt til", "du er nødt til", "det er et krav", "du har pligt",
+        "du forventes", "sørg for", "du bør", "du må ikke", "det kræver vi", "vi kræver",
+        "you must", "you have to", "you need to", "you are required", "make sure you",
+        "you should", "you will attend", "you will start", "you're required",
+    ),
+    "sanction": (
+        "sanktion", "trække i", "træk i", "fradrag", "stoppe din", "stoppe ydelsen",
+        "miste din", "miste retten", "konsekvenser", "konsekvens", "nedsat ydelse",
+        "frakend", "tvangsanbring", "stop din", "sanction", "stop your", "cut your",
+        "lose your", "consequences", "penalty", "penalise", "penalize", "withdraw",
+        "dock your", "suspend your",
+    ),
+    "suspicion": (
+        "hvorfor har du ikke", "hvorfor mødte du ikke", "hvorfor kom du ikke", "passer det",
+        "er du sikker på", "jeg tror ikke på", "undskyldning", "snyd", "snyder", "lyver",
+        "skjuler", "tror jeg ikke", "det lyder usandsynligt", "hvordan kan det være at du ikke",
+        "why didn't you", "why did you not", "why haven't you", "are you sure", "i don't believe",
+        "excuse", "lying", "hiding something", "fraud", "cheating", "is that really true",
+    ),
+    "rushing": (
+        "hurtigt", "kort tid", "kun 5 minutter", "kun fem minutter", "kun ti minutter",
+        "kun 10 minutter", "travlt", "til sagen", "gå videre", "næste punkt", "skynd",
+        "kort og godt", "tiden er knap", "vi når ikke", "get to the point", "quickly",
+        "we only have", "in a hurry", "move on", "next item", "keep it short",
+        "short on time", "no time",
+    ),
+    "case_talk": (
+        "sagen", "din sag", "sagsakter", "journalen", "borgeren", "sagsnummer", "akterne",
+        "your case", "the case", "the file", "the client", "the citizen", "case number",
+        "your file",
+    ),
+    "labelling": (
+        "umotiveret", "ikke motiveret", "misbruger", "ressourcesvag", "ressourcesvage",
+        "problembarn", "uansvarlig", "dårlig mor", "dårlig far", "doven", "kriminel",
+        "ikke jobparat", "unmotivated", "non compliant", "noncompliant", "addict",
+        "problem family", "irresponsible", "lazy", "bad mother", "bad father", "criminal",
+    ),
+    # openers: relational moves
+    "open_question": (),  # from the coder label and the question form below
+    "reflection": (
+        "det lyder som", "det lyder til", "så du", "du siger", "hvis jeg forstår dig",
+        "jeg hører", "du fortæller", "du føler", "du oplever", "du har det",
+        "it sounds like", "so you", "you're saying", "you are saying", "what i hear",
+        "if i understand", "you feel", "you've been", "you have been",
+    ),
+    "asks_what_matters": (
+        "hvad betyder mest", "hvad betyder noget", "betyder noget for dig", "vigtigt for dig",
+        "vigtigst for dig", "hvad fylder", "hvad ønsker du", "hvad drømmer du",
+        "hvad vil du gerne", "hvad ville hjælpe", "hvad har du brug for", "hvad tænker du selv",
+        "hvordan ser du", "din egen mening", "what matters", "important to you",
+        "what would help", "what do you want", "what do you need", "what would you like",
+        "what do you hope", "how do you see", "your own view", "what do you think yourself",
+    ),
+    "asks_strengths": (
+        "god til", "styrker", "hvem støtter", "hvem har du", "hvem kan du", "netværk",
+        "hvem i dit liv", "hvad har hjulpet", "lykkedes", "stolt", "klaret dig", "klarede",
+        "good at", "strengths", "who supports", "who do you have", "who in your life",
+        "what has helped", "what helped", "proud", "you managed", "coped", "got through",
+    ),
+    "asks_permission": (
+        "må jeg", "er det okay", "er det ok", "er det i orden", "har du lyst til",
+        "hvis du vil", "hvis du har lyst", "vil du have", "may i", "is it ok", "is it okay",
+        "would it be ok", "would it be okay", "can i ask", "would you like", "if you want",
+        "do you mind", "if that's ok",
+    ),
+    "uses_own_words": (),  # from overlap with the citizen's previous reply
+    "transparency": (
+        "jeg er her for at", "min rolle", "mit job er", "min opgave er", "jeg kan hjælpe",
+        "jeg kan bevilge", "jeg har mulighed for", "jeg vil være ærlig", "for at være ærlig",
+        "det jeg skriver", "hvad jeg skriver", "rammerne", "jeg skal skrive",
+        "i'm here to", "i am here to", "my role", "my job is", "i can offer", "to be honest",
+        "to be transparent", "what i write", "what i will write", "i have to write",
+    ),
+    "validation": (
+        "det forstår jeg", "forståeligt", "det giver mening", "det lyder hårdt",
+        "det lyder svært", "det lyder tungt", "det må være", "helt okay", "ikke mærkeligt",
+        "tak fordi du", "godt at du", "godt du", "that makes sense", "understandable",
+        "sounds hard", "sounds difficult", "must be hard", "must have been", "of course you",
+        "thank you for", "it's okay to", "no wonder", "good that you",
+    ),
+}
+
+# coder labels that count as opener moves
+LABEL_MOVES: dict[str, str] = {
+    "open_question": "open_question",
+    "simple_reflection": "reflection",
+    "complex_reflection": "reflection",
+}
+
+_OPEN_Q = re.compile(
+    r"(^|[.!,;:]\s*)(hvad|hvordan|hvorfor|hvornår|hvem|hvilke|hvilken|fortæl|beskriv|"
+    r"what|how|why|when|who|which|tell me|describe)\b",
+    re.IGNORECASE,
+)
+
+# a turn proposes something: strong cues always, weak cues only in a longer turn
+PROPOSAL_STRONG: tuple[str, ...] = (
+    "jeg foreslår", "jeg vil foreslå", "mit forslag", "et forslag", "vi kunne", "du kunne",
+    "kunne du tænke dig", "planen er", "planen bliver", "en plan", "vi aftaler", "skal vi aftale",
+    "du skal starte", "du skal begynde", "du skal deltage", "du skal i", "jeg henviser",
+    "jeg vil henvise", "jeg tilmelder", "tilbyde dig", "tilbud om", "hvad siger du til",
+    "hvad tænker du om at", "hvad med at", "hvad hvis vi", "skal vi prøve",
+    "i suggest", "i propose", "my suggestion", "we could", "you could", "how about",
+    "what about trying", "the plan is", "a plan", "let's agree", "shall we try",
+    "you will start", "you will attend", "i'll refer", "i will refer", "sign you up",
+    "offer you", "what if we", "what do you think about",
+)
+PROPOSAL_WEAK: tuple[str, ...] = ("hvad med", "skal vi", "what about", "shall we", "let's")
+
+
+@dataclass
+class Moves:
+    """The moves found in one practitioner turn: kind -> strength (0..3)."""
+
+    label: str = "other"
+    confidence: float = 0.0
+    triggers: dict[str, float] = field(default_factory=dict)
+    openers: dict[str, float] = field(default_factory=dict)
+    proposal: bool = False
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted(self.triggers) + sorted(self.openers)
+
+    def strongest_trigger(self) -> str | None:
+        return _strongest(self.triggers, TRIGGER_KINDS)
+
+    def strongest_opener(self) -> str | None:
+        return _strongest(self.openers, OPENER_KINDS)
+
+
+def _strongest(d: dict[str, float], order: tuple[str, ...]) -> str | None:
+    if not d:
+        return None
+    return max(d, key=lambda k: (d[k], -order.index(k)))
+
+
+def _bump(d: dict[str, float], kind: str, strength: float) -> None:
+    d[kind] = round(min(MAX_STRENGTH, max(d.get(kind, 0.0), strength)), 3)
+
+
+_STOP = frozenset(
+    "ikke noget nogen bare meget også altid aldrig hvordan hvorfor hvad hvem have havde være "
+    "været kommer skulle kunne ville måske rigtig godt gerne their there about would could "
+    "should which where these those think really always never something anything".split()
+)
+
+
+def own_words_overlap(text_words: list[str], previous_citizen: str | None) -> int:
+    """Content words (5+ letters) the practitioner takes from the citizen's last reply."""
+    if not previous_citizen:
+        return 0
+    prev = {stem(w) for w in tokens(previous_citizen) if len(w) >= 5 and w not in _STOP}
+    mine = {stem(w) for w in text_words if len(w) >= 5 and w not in _STOP}
+    return len(prev & mine)
+
+
+def detect_proposal(text: str) -> bool:
+    words = tokens(text)
+    if any(cue_in(words, c) for c in PROPOSAL_STRONG):
+        return True
+    return len(words) >= 6 and any(cue_in(words, c) for c in PROPOSAL_WEAK)
+
+
+def classify(
+    text: str,
+    scenario: Scenario,
+    coded: object | None = None,
+    previous_citizen: str | None = None,
+) -> Moves:
+    """Find the moves in one practitioner turn.
+
+    ``coded`` is a ``coach.coder.Coded`` (label, confidence, flags) or None.
+    """
+    words = tokens(text)
+    moves = Moves()
+    if coded is not None:
+        moves.label = str(getattr(coded, "label", "other"))
+        moves.confidence = float(getattr(coded, "confidence", 0.0))
+        for flag in getattr(coded, "flags", ()) or ():
+            if flag in TRIGGER_KINDS:
+                _bump(moves.triggers, flag, 1.0)
+            elif flag in OPENER_KINDS:
+                _bump(moves.openers, flag, 1.0)
+        if moves.label in LABEL_MOVES:
+            _bump(moves.openers, LABEL_MOVES[moves.label], 1.0)
+
+    for kind, cues in BUILTIN.items():
+        if cues and any(cue_in(words, c) for c in cues):
+            target = moves.triggers if kind in TRIGGER_KINDS else moves.openers
+            _bump(target, kind, 1.0)
+    for tcue in scenario.triggers:
+        if tcue.keywords and any(cue_in(words, c) for c in tcue.keywords):
+            _bump(moves.triggers, tcue.kind.value, tcue.weight)
+    for ocue in scenario.openers:
+        if ocue.keywords and any(cue_in(words, c) for c in ocue.keywords):
+            _bump(moves.openers, ocue.kind.value, ocue.weight)
+
+    if "?" in text and _OPEN_Q.search(text.strip()):
+        _bump(moves.openers, "open_question", 1.0)
+    overlap = own_words_overlap(words, previous_citizen)
+    if overlap >= 2 or (overlap >= 1 and "reflection" in moves.openers):
+        _bump(moves.openers, "uses_own_words", 1.0)
+
+    # a suspicious "why" is not an open question
+    if "suspicion" in moves.triggers:
+        moves.openers.pop("open_question", None)
+    moves.proposal = detect_proposal(text)
+    return moves

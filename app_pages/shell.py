@@ -38,24 +38,106 @@ def sidebar() -> str:
             key="shell.lang_select",
         )
         st.session_state["shell.lang"] = choice
+        account_box(choice)
     return choice
 
 
+# -- accounts (practice.accounts) -------------------------------------------------------
+USER_KEY = "shell.user_id"
+
+
+def oidc_configured() -> bool:
+    """True when an ``[auth]`` section is in Streamlit's secrets (``st.login`` works)."""
+    try:
+        return bool(st.secrets.load_if_toml_exists() and "auth" in st.secrets)
+    except Exception:
+        return False
+
+
 def current_user():
-    """The signed-in user. Before accounts exist: the one local practitioner."""
-    user_id = st.session_state.get("shell.user_id")
+    """The signed-in user (a ``practice.db.User``), or None before sign-in.
+
+    In order: the account signed in in this browser session; with
+    ``RELPRACTICE_SINGLE_USER=1`` the one local practitioner (no sign-in); with OIDC
+    configured and the browser signed in through ``st.login``, the local row mapped to
+    that identity. Otherwise None, and ``pages()`` shows only the sign-in page."""
+    from practice.accounts import AccountService, single_user_mode
+
     svc = services()
+    user_id = st.session_state.get(USER_KEY)
     if user_id:
-        return svc.practice.get_user(user_id)
-    user = svc.practice.local_user()
-    st.session_state["shell.user_id"] = user.id
-    return user
+        user = AccountService(svc.db).get(user_id)
+        if user is not None:
+            return user
+        st.session_state.pop(USER_KEY, None)  # the account was removed
+    if single_user_mode():
+        user = svc.practice.local_user()
+        st.session_state[USER_KEY] = user.id
+        return user
+    if oidc_configured() and st.user.is_logged_in:
+        claims = st.user.to_dict()
+        user = AccountService(svc.db).oidc_user(
+            subject=str(claims.get("sub") or ""),
+            email=claims.get("email") if claims.get("email_verified", True) else None,
+            name=claims.get("name"),
+        )
+        st.session_state[USER_KEY] = user.id
+        return user
+    return None
+
+
+def sign_in(user) -> None:
+    st.session_state[USER_KEY] = user.id
+
+
+def sign_out() -> None:
+    keep = {k: st.session_state[k] for k in ("shell.lang",) if k in st.session_state}
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    st.session_state.update(keep)
+    if oidc_configured() and st.user.is_logged_in:
+        st.logout()
+
+
+def account_box(lang: str) -> None:
+    """Sidebar: who is signed in, and a sign-out button."""
+    from practice.accounts import single_user_mode
+
+    user = current_user()
+    if user is None:
+        return
+    st.caption(t("accounts.signed_in_as", lang, name=user.display_name, role=t(f"accounts.role.{user.role}", lang)))
+    if not single_user_mode() and st.button(t("accounts.sign_out", lang), key="shell.sign_out"):
+        sign_out()
+        st.rerun()
 
 
 def pages(lang: str) -> list:
+    """The navigation for the signed-in user's role (only the sign-in page before)."""
+    user = current_user()
+
+    def join(default: bool = False):  # students join a class with a code, signed in or not
+        return st.Page("app_pages/join.py", title=t("nav.join", lang), icon="🎓", url_path="join", default=default)
+
+    if user is None:
+        return [
+            st.Page("app_pages/login.py", title=t("nav.login", lang), icon="🔑", url_path="login", default=True),
+            join(),
+        ]
+    if user.password_hash is None and user.username.startswith("guest-"):
+        return [join(default=True)]  # a name-only class guest (practice.classroom.guest_join)
+    admin = [st.Page("app_pages/admin.py", title=t("nav.admin", lang), icon="🛡️", url_path="admin")]
+    educator = [st.Page("app_pages/classroom.py", title=t("nav.classroom", lang), icon="🏫", url_path="classroom")]
     return [
         st.Page("app_pages/practise.py", title=t("nav.practise", lang), icon="💬", url_path="practise", default=True),
         st.Page("app_pages/my_sessions.py", title=t("nav.my_sessions", lang), icon="🗂️", url_path="sessions"),
+        st.Page("app_pages/progress.py", title=t("nav.progress", lang), icon="📈", url_path="progress"),
+        st.Page("app_pages/review.py", title=t("nav.review", lang), icon="📝", url_path="review"),
+        st.Page("app_pages/upload.py", title=t("nav.upload", lang), icon="📤", url_path="upload"),
         st.Page("app_pages/studio.py", title=t("nav.studio", lang), icon="✍️", url_path="studio"),
         st.Page("app_pages/settings.py", title=t("nav.settings", lang), icon="⚙️", url_path="settings"),
+        *(educator if user.role == "educator" else []),
+        join(),
+        st.Page("app_pages/search.py", title=t("nav.search", lang), icon="🔎", url_path="search"),
+        *(admin if user.role == "admin" else []),
     ]

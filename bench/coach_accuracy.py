@@ -75,7 +75,60 @@ def session_level_auc(annomi: Dataset, predicted: list[str]) -> dict | None:
     session with ``coach.scoring``, and return e.g. ``{"roc_auc_overall": ..., "n_high": ...,
     "n_low": ...}`` for ``overall`` of high vs low quality. ``None`` until implemented.
     """
-    return None
+    # Implemented by the coach engineer: each AnnoMI transcript becomes a Transcript (the
+    # client's previous utterance as a citizen turn before each therapist utterance), coded
+    # with the out-of-fold labels (flags from coach.flags), scored with coach.scoring.
+    from coach.coder import Coded
+    from coach.flags import detect_flags
+    from coach.scoring import score_transcript
+    from practice.models import MAX_TURN_CHARS, Transcript, Turn
+
+    sessions: dict[str, list[int]] = {}
+    for i, (group, quality) in enumerate(zip(annomi.groups, annomi.mi_quality, strict=True)):
+        if quality in ("high", "low"):
+            sessions.setdefault(group, []).append(i)
+    if not sessions:
+        return None
+
+    class _OutOfFold:
+        name = "out-of-fold coder"
+
+        def __init__(self, labels: list[str]):
+            self.labels = labels
+
+        def code_many(self, items, language="en"):
+            return [
+                Coded(label, 1.0, detect_flags(text, prev, language))
+                for label, (text, prev) in zip(self.labels, items, strict=True)
+            ]
+
+    scores: dict[str, list[float]] = {"high": [], "low": []}
+    t0 = time.perf_counter()
+    for idx in sessions.values():
+        turns: list[Turn] = []
+        for i in idx:
+            prev = annomi.prevs[i]
+            if prev and not (turns and turns[-1].speaker == "citizen" and turns[-1].text == prev):
+                turns.append(Turn(speaker="citizen", text=prev[:MAX_TURN_CHARS]))
+            turns.append(Turn(speaker="practitioner", text=annomi.texts[i][:MAX_TURN_CHARS]))
+        report = score_transcript(
+            Transcript(language="en", turns=turns), coder=_OutOfFold([predicted[i] for i in idx])
+        )
+        if report.overall is not None:
+            scores[annomi.mi_quality[idx[0]]].append(report.overall)
+    high, low = scores["high"], scores["low"]
+    if not high or not low:
+        return None
+    # ROC AUC = P(overall of a high-quality session > a low-quality one), ties count half
+    wins = sum((h > lo) + 0.5 * (h == lo) for h in high for lo in low)
+    return {
+        "roc_auc_overall": round(wins / (len(high) * len(low)), 3),
+        "mean_overall_high": round(sum(high) / len(high), 1),
+        "mean_overall_low": round(sum(low) / len(low), 1),
+        "n_high": len(high),
+        "n_low": len(low),
+        "scoring_seconds": round(time.perf_counter() - t0, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

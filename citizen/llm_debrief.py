@@ -23,6 +23,7 @@ from citizen.llm_renderer import (
     clean_reply,
     hidden_beyond,
     reminder_for,
+    visible_situation,
 )
 from citizen.schema import Scenario
 from practice.llm import ChatModel, Message
@@ -36,9 +37,13 @@ MOVING_TURNS = 3
 last_outcome: RenderOutcome | None = None
 
 
-def moving_turns(state: Any, n: int = MOVING_TURNS) -> list[Any]:
-    """The practitioner turns that moved trust most (largest |delta|), in conversation order."""
-    events = list(_get(state, "events", []) or [])
+def moving_turns(
+    state: Any, n: int = MOVING_TURNS, turns: Sequence[Any] | None = None
+) -> list[Any]:
+    """The practitioner turns that moved trust most (largest |delta|), in conversation order.
+    ``turns`` (engine events or dicts of that shape) default to ``state.events``."""
+    events = list(turns) if turns and all(_get(t, "delta") is not None for t in turns) else []
+    events = events or list(_get(state, "events", []) or [])
     ranked = sorted(events, key=lambda e: abs(float(_get(e, "delta", 0.0))), reverse=True)
     chosen = [e for e in ranked[:n] if abs(float(_get(e, "delta", 0.0))) > 0.0]
     return sorted(chosen, key=lambda e: int(_get(e, "turn", 0)))
@@ -66,7 +71,11 @@ def _quote(text: str, limit: int = 160) -> str:
 
 
 def debrief_messages(
-    scenario: Scenario, state: Any, *, reminder: str | None = None
+    scenario: Scenario,
+    state: Any,
+    turns: Sequence[Any] | None = None,
+    *,
+    reminder: str | None = None,
 ) -> list[Message]:
     p = scenario.persona
     lang = LANGUAGE_NAME.get(scenario.language, scenario.language)
@@ -75,7 +84,7 @@ def debrief_messages(
     system = [
         f"You are {p.name}, {p.age}. The conversation with the welfare worker (the practitioner) "
         "is over. Say how it was for you to be talked to like that.",
-        f"Your situation: {p.situation}",
+        f"Your situation: {visible_situation(scenario, depth)}",
         f"How you speak: {p.speech_style}",
         "What matters to you: " + "; ".join(scenario.hidden.what_matters),
         _summary(state),
@@ -95,7 +104,7 @@ def debrief_messages(
     if reminder:
         system.append(f"Important: {reminder}")
     moments = []
-    for ev in moving_turns(state):
+    for ev in moving_turns(state, turns=turns):
         delta = float(_get(ev, "delta", 0.0))
         feel = "you opened up a little" if delta > 0 else "you closed up"
         moments.append(f"- They said: «{_quote(_get(ev, 'text', ''))}» ({feel})")
@@ -139,7 +148,7 @@ def llm_citizen_voice_with_outcome(
     global last_outcome
     depth = int(_get(state, "depth", 0))
     allowed = [
-        scenario.persona.situation,
+        visible_situation(scenario, depth),
         *scenario.hidden.what_matters,
         *[f for level in scenario.disclosure if level.depth <= depth for f in level.facts],
         *[str(_get(e, "text", "")) for e in (_get(state, "events", []) or [])],
@@ -156,7 +165,7 @@ def llm_citizen_voice_with_outcome(
     reminder: str | None = None
     for attempt in (1, 2):
         raw = model.complete(
-            debrief_messages(scenario, state, reminder=reminder),
+            debrief_messages(scenario, state, turns, reminder=reminder),
             temperature=temperature if attempt == 1 else max(0.2, temperature - 0.3),
             max_tokens=max_tokens,
         )

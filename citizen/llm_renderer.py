@@ -221,10 +221,17 @@ _CONTENT_STOP = (
         "from",
         "noget",
         "nogen",
+        # common long words that say nothing specific about a hidden fact
+        *_wordset(
+            "histori history problem problemer problems situation situationen famili family "
+            "kommun everything something nothing anything always altid aldrig never egentlig "
+            "actually really virkelig sammen together people"
+        ),
     }
 )
 _WORD = re.compile(r"[a-zæøåäöüé']+", re.IGNORECASE)
-_SENT = re.compile(r"[^.!?…]+(?:[.!?…]+|$)")
+# a sentence ends at . ! ? … followed by space and a capital/quote (so "kl. 7.15" is one)
+_SENT_END = re.compile(r"(?<=[.!?…])[\"'»”)]*\s+(?=[\"'«»“(]*[A-ZÆØÅÄÖÜ–-])")
 
 
 def _words(text: str) -> list[str]:
@@ -240,11 +247,12 @@ def _stem(word: str) -> str:
 
 
 def content_stems(text: str) -> list[str]:
-    return [_stem(w) for w in _words(text) if len(w) >= 4 and w not in _CONTENT_STOP]
+    stems = (_stem(w) for w in _words(text) if len(w) >= 4 and w not in _CONTENT_STOP)
+    return [st for st in stems if st not in _CONTENT_STOP]
 
 
 def sentences(text: str) -> list[str]:
-    return [s.strip() for s in _SENT.findall(text) if s.strip() and _WORD.search(s)]
+    return [s.strip() for s in _SENT_END.split(text.strip()) if s.strip() and _WORD.search(s)]
 
 
 def _contains(text_lc: str, phrase: str) -> bool:
@@ -264,9 +272,11 @@ class GuardContext:
     allowed_texts: list[str]  # may be said (persona, allowed facts, the gist, the worker's turn)
     max_sentences: int = MAX_SENTENCES
     max_chars: int = MAX_CHARS
-    overlap_threshold: float = 0.5
+    min_shared: int = 2  # distinctive hidden stems in the reply that count as a leak
+    long_stem: int = 7  # one shared distinctive stem this long is a leak ("anbragt", "dagvagt")
     embedder: Any = None
-    embedding_threshold: float = 0.93
+    embedding_threshold: float = 0.91  # e5-small cosine; see leak_reason
+    embedding_margin: float = 0.025
 
 
 def check_reply(reply: str, ctx: GuardContext) -> list[str]:
@@ -307,32 +317,45 @@ def _third_person(text: str, name: str) -> bool:
     return False
 
 
-def _leaks(text: str, ctx: GuardContext) -> bool:
-    reply = set(content_stems(text))
+def leak_reason(text: str, ctx: GuardContext) -> str | None:
+    """Why ``text`` reveals a hidden text, or None. Lexical first (distinctive content stems of a
+    hidden text that no allowed text contains: two of them, one long one, or a run of three),
+    then – if an embedder is given – a conservative semantic check: much closer to a hidden text
+    than to anything allowed."""
+    reply_seq = content_stems(text)
+    reply = set(reply_seq)
     if not reply:
-        return False
+        return None
     allowed: set[str] = set()
     for a in ctx.allowed_texts:
         allowed.update(content_stems(a))
-    reply_seq = content_stems(text)
     for hidden in ctx.hidden_texts:
         h_seq = content_stems(hidden)
-        h = set(h_seq) - allowed
-        if len(h) < 2:
-            continue
-        shared = reply & h
-        if len(shared) >= 3 and len(shared) / len(h) >= ctx.overlap_threshold:
-            return True
+        shared = reply & (set(h_seq) - allowed)
+        if len(shared) >= ctx.min_shared:
+            return "shared words: " + ", ".join(sorted(shared))
+        long = [w for w in shared if len(w) >= ctx.long_stem]
+        if long:
+            return "shared word: " + long[0]
         if _shares_run(reply_seq, h_seq, allowed, 3):
-            return True
+            return "shared phrase"
     if ctx.embedder is not None and ctx.hidden_texts:
-        import numpy as np
-
         vec = ctx.embedder.passage(text)
-        mat = ctx.embedder.passage(list(ctx.hidden_texts))
-        if float(np.max(mat @ vec)) >= ctx.embedding_threshold:
-            return True
-    return False
+        hidden_sim = float(max(ctx.embedder.passage(list(ctx.hidden_texts)) @ vec))
+        allowed_texts = [a for a in ctx.allowed_texts if a.strip()]
+        allowed_sim = (
+            float(max(ctx.embedder.passage(allowed_texts) @ vec)) if allowed_texts else 0.0
+        )
+        if (
+            hidden_sim >= ctx.embedding_threshold
+            and hidden_sim - allowed_sim >= ctx.embedding_margin
+        ):
+            return f"semantic {hidden_sim:.3f} vs allowed {allowed_sim:.3f}"
+    return None
+
+
+def _leaks(text: str, ctx: GuardContext) -> bool:
+    return leak_reason(text, ctx) is not None
 
 
 def _shares_run(a: list[str], b: list[str], allowed: set[str], n: int) -> bool:
@@ -419,6 +442,20 @@ def allowed_facts(scenario: Scenario, decision: Any) -> list[str]:
     return list(facts)
 
 
+def visible_situation(scenario: Scenario, depth: int) -> str:
+    """The persona's situation without the sentences that tell deeper hidden facts (the
+    situation is written as the whole story; the model gets only what the depth allows)."""
+    allowed = [f for level in scenario.disclosure if level.depth <= depth for f in level.facts]
+    ctx = GuardContext(
+        language=scenario.language,
+        citizen_name=scenario.persona.name,
+        hidden_texts=hidden_beyond(scenario, depth),
+        allowed_texts=allowed,
+    )
+    kept = [s for s in sentences(scenario.persona.situation) if leak_reason(s, ctx) is None]
+    return " ".join(kept)
+
+
 def normalise_history(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     """(speaker, text) pairs with speaker 'practitioner' or 'citizen', from tuples, dicts,
     ``practice.models.Turn``-like objects or ``Message``s."""
@@ -457,7 +494,7 @@ def system_prompt(scenario: Scenario, decision: Any) -> str:
     lines = [
         f"You are {p.name}, {p.age} years old, in a conversation with a welfare worker "
         "(the practitioner). Stay in character as this person for the whole conversation.",
-        f"Your situation: {p.situation}",
+        f"Your situation: {visible_situation(scenario, int(_get(decision, 'depth', 0)))}",
         f"How you speak: {p.speech_style}",
         "What matters to you: " + "; ".join(scenario.hidden.what_matters),
         f"How open you are now: {BAND_GUIDE.get(band, BAND_GUIDE['low'])}",
@@ -567,7 +604,7 @@ class LLMRenderer:
         max_tokens: int = 160,
         max_sentences: int = MAX_SENTENCES,
         max_chars: int = MAX_CHARS,
-        embedder: Any = None,
+        embedder: Any = "auto",
     ) -> None:
         self.model = model
         self.temperature = temperature
@@ -580,20 +617,22 @@ class LLMRenderer:
     def guard_context(
         self, scenario: Scenario, decision: Any, history: Sequence[Any] | None
     ) -> GuardContext:
+        """What the guards check against. The practitioner's words are deliberately *not*
+        allowed text: a worker who guesses a hidden fact does not unlock it."""
         depth = int(_get(decision, "depth", 0))
         p = scenario.persona
         allowed = [
             *allowed_facts(scenario, decision),
             str(_get(decision, "offline_reply", "") or ""),
-            p.situation,
+            visible_situation(scenario, depth),
             *scenario.hidden.what_matters,
             scenario.opening_line,
+            *[t for s, t in normalise_history(history) if s == "citizen"],
         ]
-        turns = normalise_history(history)
-        allowed += [t for s, t in turns[-2:] if s == "practitioner"]
-        current = _get(decision, "text", _get(decision, "practitioner_text"))
-        if current:
-            allowed.append(str(current))
+        if self.embedder == "auto":
+            from practice.embeddings import get_embedder
+
+            self.embedder = get_embedder()
         return GuardContext(
             language=scenario.language,
             citizen_name=p.name,
@@ -601,7 +640,7 @@ class LLMRenderer:
             allowed_texts=allowed,
             max_sentences=self.max_sentences,
             max_chars=self.max_chars,
-            embedder=self.embedder,
+            embedder=self.embedder or None,
         )
 
     def render(self, scenario: Scenario, decision: Any, history: Sequence[Any] | None) -> str:
@@ -646,3 +685,28 @@ class LLMRenderer:
         self, scenario: Scenario, decision: Any, history: Sequence[Any] | None
     ) -> Iterator[str]:
         yield from chunk_text(self.render(scenario, decision, history))
+
+
+def make_renderer(
+    backend: str | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    secrets: Any = None,
+    model: ChatModel | None = None,
+) -> LLMRenderer:
+    """An :class:`LLMRenderer` for ``backend`` (``openai``/``llamacpp``; None: from settings).
+    Misconfiguration raises the clear ``practice.llm`` errors; never falls back silently."""
+    from practice.llm import LLMConfigError, make_model, resolve_settings
+
+    if model is None:
+        merged = dict(overrides or {})
+        if backend:
+            merged["backend"] = backend
+        settings = resolve_settings(merged, secrets=secrets)
+        if settings.backend == "offline":
+            raise LLMConfigError(
+                "No language model is configured (backend offline); set RELPRACTICE_LLM_BACKEND "
+                "or choose a backend on the Settings page."
+            )
+        model = make_model(settings)
+    return LLMRenderer(model)

@@ -70,6 +70,27 @@ def count_cues(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
     return sum(1 for c in cues if cue_in(words, c))
 
 
+def cue_positions(words: list[str], cue: str) -> set[int]:
+    cw = _cue_tokens(cue)
+    n = len(cw)
+    out: set[int] = set()
+    if not n:
+        return out
+    for i in range(len(words) - n + 1):
+        if all(_word_matches(words[i + j], cw[j]) for j in range(n)):
+            out.update(range(i, i + n))
+    return out
+
+
+def keyword_hits(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
+    """How many distinct words of the text are matched by the cues (variants of one
+    keyword, such as 'morgen' and 'morgenerne', count once per word of the text)."""
+    covered: set[int] = set()
+    for c in cues:
+        covered |= cue_positions(words, c)
+    return len(covered)
+
+
 # -- built-in cue lists (Danish and English) -------------------------------------------
 BUILTIN: dict[str, tuple[str, ...]] = {
     # triggers: system-welfare moves

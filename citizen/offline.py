@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from citizen.moves import count_cues
+from citizen.moves import TRIGGER_KINDS, count_cues
 from citizen.schema import Banded, Scenario
 
 if TYPE_CHECKING:
@@ -198,6 +198,8 @@ def compose(
         plan_reason=plan_reason,
         plan_id=plan_id,
     )
+    if reaction_move not in TRIGGER_KINDS and (plan_reason != "none" or new_depth is not None):
+        reaction_move = None  # let an agreement or a disclosure stand on its own
     reaction = reaction_line(scenario, reaction_move, band, used_lines)
     main = _first_unused(primary, used_lines)
     if main is None and plan_reason == "accepted" and primary:

@@ -143,7 +143,9 @@ class BehaviourCoder:
         for i, (text, prev) in enumerate(items):
             flags = detect_flags(text, prev, language, extra=extra)
             if not text.strip():
-                out.append(Coded("other", 1.0, flags, {lab: float(lab == "other") for lab in LABELS}))
+                out.append(
+                    Coded("other", 1.0, flags, {lab: float(lab == "other") for lab in LABELS})
+                )
                 continue
             p = probs[i]
             k = int(p.argmax())

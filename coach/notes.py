@@ -11,6 +11,8 @@ counter-indicator, a reflective question and a goal per principle) and from the
 
 from __future__ import annotations
 
+import itertools
+
 from coach.rubric import load_rubric
 from coach.schema import (
     CoachReport,
@@ -47,7 +49,7 @@ def _ranked(report: CoachReport) -> list[PrincipleScore]:
 def turning_points(report: CoachReport, transcript: Transcript) -> list[TurningPoint]:
     lang = report.language
     out = []
-    for prev, cur in zip(report.trust, report.trust[1:], strict=False):
+    for prev, cur in itertools.pairwise(report.trust):
         delta = cur.trust - prev.trust
         if abs(delta) < TURNING_POINT_DELTA:
             continue
@@ -104,7 +106,9 @@ def make_notes(
         for ev in ps.evidence:
             if ev.polarity != "for" or ev.turn in used_turns:
                 continue
-            what = texts.get((ps.id, ev.indicator)) or t(f"report.notes.signal.{ev.indicator}", lang)
+            what = texts.get((ps.id, ev.indicator)) or t(
+                f"report.notes.signal.{ev.indicator}", lang
+            )
             went_well.append(
                 NoteItem(
                     text=t("report.notes.went_well_item", lang, principle=ps.title, what=what),

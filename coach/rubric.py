@@ -1,7 +1,7 @@
 """Loading the rubric files (``rubric/relational-<lang>.yaml``) through ``practice.datafiles``.
 
-    load_rubric("da") -> Rubric            cached; raises DataFileError on a bad file
-    load_rubric_file(path) -> (Rubric | None, [Problem])
+load_rubric("da") -> Rubric            cached; raises DataFileError on a bad file
+load_rubric_file(path) -> (Rubric | None, [Problem])
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ How it works (all evidence rules are data in ``rubric/relational-<lang>.yaml``):
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -179,9 +180,7 @@ def _match(h: _Hook, turn: _Turn) -> tuple[str, bool] | None:
 # --------------------------------------------------------------------------- ownership
 
 
-def ownership(
-    transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric
-) -> Ownership:
+def ownership(transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric) -> Ownership:
     """Who first named the problem, and who first named the plan.
 
     Walks the turns in order. A citizen turn names the problem when it contains one of the
@@ -217,7 +216,9 @@ def ownership(
                 )
             elif not citizen and turn.flags & set(own.practitioner_problem_flags):
                 flag = sorted(turn.flags & set(own.practitioner_problem_flags))[0]
-                problem = OwnershipEvent(by="practitioner", turn=i, quote=quote(turn.text), cue=flag)
+                problem = OwnershipEvent(
+                    by="practitioner", turn=i, quote=quote(turn.text), cue=flag
+                )
         if plan.by is None:
             if citizen:
                 found = _search(named["ownership.citizen_plan"], turn)
@@ -236,7 +237,9 @@ def ownership(
                 )
         if problem.by and plan.by:
             break
-    return Ownership(problem=problem, plan=plan, method=t("report.ownership.method", rubric.language))
+    return Ownership(
+        problem=problem, plan=plan, method=t("report.ownership.method", rubric.language)
+    )
 
 
 # --------------------------------------------------------------------------- MITI
@@ -347,7 +350,7 @@ class _Tally:
 def _trust_extreme(transcript: Transcript, trust: list[TrustPoint]) -> tuple[int, float] | None:
     """The practitioner turn before the largest single trust change, and that change."""
     best: tuple[int, float] | None = None
-    for prev, cur in zip(trust, trust[1:], strict=False):
+    for prev, cur in itertools.pairwise(trust):
         delta = cur.trust - prev.trust
         if best is None or abs(delta) > abs(best[1]):
             before = [
@@ -381,23 +384,35 @@ def _score_principle(
                 q, by_model = m
                 conf = turn.coded.confidence if (by_model and turn.coded) else 1.0
                 weight = ind.weight * (0.5 + 0.5 * conf) if by_model else ind.weight
-                tally.add(polarity, weight, Evidence(turn=turn.index, quote=q, polarity=polarity, indicator=ind.id), ind.text)
+                tally.add(
+                    polarity,
+                    weight,
+                    Evidence(turn=turn.index, quote=q, polarity=polarity, indicator=ind.id),
+                    ind.text,
+                )
 
     if "opening" in p.signals and prac:
         first = prac[0]
-        opened_well = any(
-            ind.detect is not None and _match(hooks[id(ind.detect)], first)
+        good = [
+            m
             for ind in p.indicators
-        )
-        opened_badly = first.label in ("information", "advice") or any(
-            ind.detect is not None and _match(hooks[id(ind.detect)], first)
+            if ind.detect is not None and (m := _match(hooks[id(ind.detect)], first))
+        ]
+        bad = [
+            m
             for ind in p.counter_indicators
-        )
-        ev_q = quote(first.text, *first.sentences[0])
-        if opened_well and not opened_badly:
-            tally.add("for", SIGNAL_WEIGHT["opening"], Evidence(turn=first.index, quote=ev_q, polarity="for", indicator="opening"), t("report.signal.opening_good", lang))
-        elif opened_badly:
-            tally.add("against", SIGNAL_WEIGHT["opening"], Evidence(turn=first.index, quote=ev_q, polarity="against", indicator="opening"), t("report.signal.opening_bad", lang))
+            if ind.detect is not None and (m := _match(hooks[id(ind.detect)], first))
+        ]
+        if first.label in ("information", "advice") and not bad:
+            bad = [(quote(first.text), True)]
+        if good and not bad:
+            ev = Evidence(turn=first.index, quote=good[0][0], polarity="for", indicator="opening")
+            tally.add("for", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_good", lang))
+        elif bad:
+            ev = Evidence(
+                turn=first.index, quote=bad[0][0], polarity="against", indicator="opening"
+            )
+            tally.add("against", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_bad", lang))
 
     for signal, event in (("ownership_problem", own.problem), ("ownership_plan", own.plan)):
         if signal in p.signals and event.by is not None and event.turn is not None:
@@ -406,7 +421,9 @@ def _score_principle(
             tally.add(
                 polarity,
                 SIGNAL_WEIGHT[signal],
-                Evidence(turn=event.turn, quote=event.quote or "", polarity=polarity, indicator=signal),
+                Evidence(
+                    turn=event.turn, quote=event.quote or "", polarity=polarity, indicator=signal
+                ),
                 t(key, lang),
             )
 
@@ -418,12 +435,19 @@ def _score_principle(
             ev = None
             if extreme is not None:
                 txt = transcript.turns[extreme[0]].text
-                ev = Evidence(turn=extreme[0], quote=quote(txt), polarity=polarity, indicator="trust")
+                ev = Evidence(
+                    turn=extreme[0], quote=quote(txt), polarity=polarity, indicator="trust"
+                )
             tally.add(
                 polarity,
                 min(abs(delta) * TRUST_GAIN, 3.0),
                 ev,
-                t("report.signal.trust_up" if delta > 0 else "report.signal.trust_down", lang, first=f"{trust[0].trust:.2f}", last=f"{trust[-1].trust:.2f}"),
+                t(
+                    "report.signal.trust_up" if delta > 0 else "report.signal.trust_down",
+                    lang,
+                    first=f"{trust[0].trust:.2f}",
+                    last=f"{trust[-1].trust:.2f}",
+                ),
             )
 
     if tally.pos == 0 and len(prac) >= 5:
@@ -433,7 +457,7 @@ def _score_principle(
     n_items = sum(tally.hits.values())
     raw = 3.0 + 2.0 * (tally.pos - tally.neg) / (tally.pos + tally.neg + 2.0)
     raw = min(5.0, max(1.0, raw))
-    score = int(math.floor(raw + 0.5))
+    score = math.floor(raw + 0.5)
     coverage = min(1.0, len(prac) / 6)
     confidence = round((1.0 - math.exp(-n_items / 3.0)) * coverage, 2)
     insufficient = n_items < 2 or len(prac) < MIN_PRACTITIONER_TURNS
@@ -476,7 +500,9 @@ def _rationale(tally: _Tally, insufficient: bool, lang: str) -> str:
 
     parts = []
     pro, con = listing("for"), listing("against")
-    parts.append(t("report.rationale.for", lang, items=pro) if pro else t("report.rationale.no_for", lang))
+    parts.append(
+        t("report.rationale.for", lang, items=pro) if pro else t("report.rationale.no_for", lang)
+    )
     if con:
         parts.append(t("report.rationale.against", lang, items=con))
     if insufficient:
@@ -506,7 +532,9 @@ def score_transcript(
     items = [(transcript.turns[i].text, transcript.previous_citizen(i)) for i in prac_idx]
     coded: list[Coded] = list(coder.code_many(items, lang)) if items else []  # type: ignore[attr-defined]
     prac = [
-        _Turn(i, transcript.turns[i].text, _sentences(transcript.turns[i].text), c, frozenset(c.flags))
+        _Turn(
+            i, transcript.turns[i].text, _sentences(transcript.turns[i].text), c, frozenset(c.flags)
+        )
         for i, c in zip(prac_idx, coded, strict=True)
     ]
     by_index = {tr.index: tr for tr in prac}

@@ -85,20 +85,22 @@ def anonymise(name: str, salt: str, label: str = "Student") -> str:
     use :func:`anonymise_all` when a whole list must be collision-free.
     """
     digest = hmac.new(salt.encode("utf-8"), name.strip().lower().encode("utf-8"), hashlib.sha256)
-    return f"{label} {int.from_bytes(digest.digest()[:8], 'big') % 999 + 1}"
+    return f"{label} {int.from_bytes(digest.digest()[:8], 'big') % 999 + 1}".strip()
 
 
 def anonymise_all(names: list[str], salt: str, label: str = "Student") -> dict[str, str]:
     """Collision-free pseudonyms for a list of names: each keeps its :func:`anonymise`
     number unless another name already has it, then takes the next free one."""
+    if len(set(names)) > 999:
+        raise ValueError("at most 999 names can be anonymised in one list")
     taken: set[str] = set()
     out: dict[str, str] = {}
     for name in sorted(set(names), key=lambda n: anonymise(n, salt, "") + "\0" + n):
         pseudo = anonymise(name, salt, label)
-        number = int(pseudo.rsplit(" ", 1)[1])
+        number = int(pseudo.rsplit(" ", 1)[-1])
         while pseudo in taken:
             number = number % 999 + 1
-            pseudo = f"{label} {number}"
+            pseudo = f"{label} {number}".strip()
         taken.add(pseudo)
         out[name] = pseudo
     return out

@@ -71,7 +71,9 @@ def hash_password(password: str) -> str:
 
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
-        raise AccountError("password_short", f"The password needs at least {MIN_PASSWORD} characters.")
+        raise AccountError(
+            "password_short", f"The password needs at least {MIN_PASSWORD} characters."
+        )
     if len(password) > MAX_PASSWORD:
         raise AccountError("password_long", "The password is too long.")
 

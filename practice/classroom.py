@@ -26,6 +26,7 @@ import json
 import re
 import secrets
 import statistics
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +35,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from practice.access import AccessDenied, visible_sessions
+from practice.access import AccessDenied, anonymise_all, visible_sessions
 from practice.db import (
     ClassMember,
     Classroom,
@@ -49,7 +50,7 @@ from practice.db import (
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 MAX_NAME = 60
-OPENERS = ("educator", "admin")
+OPENERS = ("educator",)  # an admin manages accounts but sees no transcripts
 
 
 class ClassroomError(Exception):
@@ -70,7 +71,7 @@ class ClassInfo:
 
 @dataclass
 class StudentRow:
-    alias: str  # "3" (numbered by join order) or the display name when names are shown
+    alias: str  # a pseudonym number ("412", see practice.access.anonymise) or, on request, the name
     number: int
     user_id: str
     session_id: str | None
@@ -175,6 +176,7 @@ class ClassroomService:
         self.practice = practice
         self._secret_dir = secret_dir
         self._secret: bytes | None = None
+        self._start_lock = threading.Lock()
 
     # -- educator: open / list / close ---------------------------------------------
     def open_class(self, educator: User, scenario_id: str, title: str = "") -> ClassInfo:
@@ -269,10 +271,15 @@ class ClassroomService:
         """Add the user to the class and return (class, their session id in it).
 
         Joining again returns the same session (a reload, a second device), so a student
-        has one conversation per class.
+        has one conversation per class; a member may come back after the class closed,
+        a newcomer may not.
         """
         with self.db.Session() as s:
-            cls = self._open_class_by_code(s, code)
+            cls = s.execute(
+                select(Classroom).where(Classroom.code == normalise_code(code))
+            ).scalar_one_or_none()
+            if cls is None:
+                raise ClassroomError("bad_code")
             info = _info(cls)
             member = s.execute(
                 select(ClassMember).where(
@@ -280,6 +287,8 @@ class ClassroomService:
                 )
             ).scalar_one_or_none()
             if member is None:
+                if cls.status != "open":
+                    raise ClassroomError("closed")
                 member = ClassMember(class_id=cls.id, user_id=user.id)
                 s.add(member)
             if consent is not None:
@@ -288,16 +297,25 @@ class ClassroomService:
                 s.commit()
             except IntegrityError:  # joined twice at the same moment
                 s.rollback()
-            existing = s.execute(
-                select(PracticeSession.id)
-                .where(PracticeSession.class_id == cls.id, PracticeSession.owner_id == user.id)
-                .order_by(PracticeSession.created_at.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            existing = self._session_of(s, cls.id, user.id)
         if existing is not None:
             return info, existing
-        view = self.practice.start(user, info.scenario_id, class_id=info.id)
+        with self._start_lock:
+            with self.db.Session() as s:  # a double click must not start two conversations
+                existing = self._session_of(s, info.id, user.id)
+            if existing is not None:
+                return info, existing
+            view = self.practice.start(user, info.scenario_id, class_id=info.id)
         return info, view.info.id
+
+    @staticmethod
+    def _session_of(s, class_id: str, user_id: str) -> str | None:
+        return s.execute(
+            select(PracticeSession.id)
+            .where(PracticeSession.class_id == class_id, PracticeSession.owner_id == user_id)
+            .order_by(PracticeSession.created_at.desc())
+            .limit(1)
+        ).scalar_one_or_none()
 
     def membership(self, user: User, class_id: str) -> ClassMember | None:
         with self.db.Session() as s:
@@ -391,7 +409,10 @@ class ClassroomService:
             students: list[StudentRow] = []
             distribution: dict[str, dict[int, int]] = {}
             titles: dict[str, str] = {}
-            for number, (member, user) in enumerate(self._members(s, class_id), start=1):
+            members = self._members(s, class_id)
+            # pseudonyms from practice.access: stable per class, not the join order
+            pseudo = anonymise_all([u.id for _, u in members], salt=class_id, label="")
+            for number, (member, user) in enumerate(members, start=1):
                 row = by_owner.get(user.id)
                 report = reports.get(row.id) if row else None
                 scores: dict[str, int] = {}
@@ -405,7 +426,7 @@ class ClassroomService:
                         dist[int(p["score"])] = dist.get(int(p["score"]), 0) + 1
                 students.append(
                     StudentRow(
-                        alias=user.display_name if names else str(number),
+                        alias=user.display_name if names else pseudo[user.id].strip(),
                         number=number,
                         user_id=user.id,
                         session_id=row.id if row else None,
@@ -734,13 +755,24 @@ def _pdf_t(key: str, lang: str, **fmt: Any) -> str:
 
 def _unicode_font(pdf: Any) -> str:
     """A Unicode TrueType font if the system has one (DejaVu), else the core Helvetica."""
-    for d in FONT_DIRS:
-        regular, bold = d / "DejaVuSans.ttf", d / "DejaVuSans-Bold.ttf"
-        if regular.exists():
-            pdf.add_font("DejaVu", "", str(regular))
-            pdf.add_font("DejaVu", "B", str(bold if bold.exists() else regular))
-            return "DejaVu"
-    return "Helvetica"
+    try:
+        from coach.export import find_unicode_font
+
+        found = find_unicode_font()
+    except ImportError:  # pragma: no cover - coach.export is part of the app
+        found = None
+    if found is None:
+        for d in FONT_DIRS:
+            if (d / "DejaVuSans.ttf").exists():
+                bold = d / "DejaVuSans-Bold.ttf"
+                found = (str(d / "DejaVuSans.ttf"), str(bold) if bold.exists() else None)
+                break
+    if found is None:
+        return "Helvetica"
+    regular, bold = found
+    pdf.add_font("Uni", "", regular)
+    pdf.add_font("Uni", "B", bold or regular)
+    return "Uni"
 
 
 def _latin1(text: str) -> str:

@@ -72,4 +72,7 @@ def build_services(settings: Settings | None = None) -> Services:
     dirs = [settings.library_dir, *settings.scenario_dirs, settings.user_scenario_dir]
     library = LibraryCache(dirs)
     practice = PracticeService(db, library, scorer=default_scorer)
+    from practice.search import attach
+
+    attach(practice, settings)  # index sessions for semantic search when they are scored
     return Services(settings=settings, db=db, library=library, practice=practice)

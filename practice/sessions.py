@@ -71,6 +71,8 @@ class PracticeService:
         self._scorer = scorer
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        # called with the session id after a report is stored (practice.search indexes it)
+        self.after_score: list[Callable[[str], None]] = []
 
     # -- helpers -----------------------------------------------------------------
     @property
@@ -316,6 +318,8 @@ class PracticeService:
                 )
             )
             s.commit()
+        for hook in list(self.after_score):
+            hook(session_id)
         return report_json
 
     def branch(self, user: User, session_id: str, turn_n: int) -> SessionView:

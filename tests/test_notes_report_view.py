@@ -1,0 +1,103 @@
+"""The Streamlit report view renders a full report and an empty one, in both UI languages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from coach.coder import get_coder
+from coach.notes import coach_session
+from practice.models import Transcript, Turn
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "coach"
+
+SCRIPT = """
+import streamlit as st
+from app_pages.components.report_view import render_report
+from coach.schema import CoachReport
+
+render_report(
+    CoachReport.model_validate_json(st.session_state["report_json"]),
+    st.session_state["ui_lang"],
+    key_prefix="test.report",
+)
+"""
+
+
+def _run(report_json: str, lang: str) -> AppTest:
+    at = AppTest.from_string(SCRIPT, default_timeout=60)
+    at.session_state["report_json"] = report_json
+    at.session_state["ui_lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize("lang", ["da", "en"])
+def test_full_report_renders(lang: str) -> None:
+    tr = Transcript.model_validate_json(
+        (FIXTURES / "da_relational.json").read_text(encoding="utf-8")
+    )
+    report = coach_session(tr, coder=get_coder(), citizen_voice="Jeg følte mig hørt.")
+    at = _run(report.model_dump_json(), lang)
+    metric_labels = [m.label for m in at.metric]
+    overall = "Samlet relationel score" if lang == "da" else "Overall relational score"
+    assert overall in metric_labels
+    expanders = [e.label for e in at.expander]
+    assert any(report.principles[0].title in label for label in expanders)
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert report.principles[0].evidence[0].quote in markdown
+    assert "Jeg følte mig hørt." in markdown
+    assert len(at.dataframe) >= 1  # MITI table
+    downloads = [b for b in at.get("download_button")]
+    assert len(downloads) == 3
+
+
+def test_empty_report_renders_with_a_message() -> None:
+    tr = Transcript(language="en", turns=[Turn(speaker="citizen", text="Hello?")])
+    report = coach_session(tr, coder=get_coder())
+    at = _run(report.model_dump_json(), "en")
+    assert any("no practitioner turns" in i.value for i in at.info)
+
+
+JUDGE_SCRIPT = """
+import json
+import streamlit as st
+from app_pages.components.report_view import render_report
+from coach.schema import CoachReport
+from practice.llm import ScriptedModel
+from practice.models import Transcript
+
+tr = Transcript.model_validate_json(st.session_state["transcript_json"])
+quote = tr.turns[0].text.split(".")[0]
+model = ScriptedModel(function=lambda m, i: json.dumps({"score": 1, "reason": "r", "evidence": [quote]}))
+render_report(
+    CoachReport.model_validate_json(st.session_state["report_json"]),
+    "en",
+    key_prefix="test.judge",
+    transcript=tr,
+    judge_model=model,
+)
+"""
+
+
+def test_judge_button_shows_a_second_opinion_beside_the_scores() -> None:
+    tr = Transcript.model_validate_json(
+        (FIXTURES / "en_relational.json").read_text(encoding="utf-8")
+    )
+    report = coach_session(tr, coder=get_coder())
+    at = AppTest.from_string(JUDGE_SCRIPT, default_timeout=60)
+    at.session_state["report_json"] = report.model_dump_json()
+    at.session_state["transcript_json"] = tr.model_dump_json()
+    at.run()
+    assert not at.exception
+    button = next(b for b in at.button if b.label == "Get a second opinion from the LLM judge")
+    button.click().run()
+    assert not at.exception, at.exception
+    assert any("LLM judge" in m.value for m in at.markdown)
+    # judge says 1 where the offline score is high: flagged as a disagreement, offline kept
+    table = at.dataframe[-1].value
+    assert "disagrees" in " ".join(map(str, table.iloc[:, -1]))
+    assert list(table.iloc[:, 1]) == [p.score for p in report.principles]

@@ -1,6 +1,6 @@
 """Coach command line.
 
-    python -m coach score FILE... [--json] [--notes] [--export md|docx|pdf --out DIR]
+    python -m coach score FILE... [--json] [--notes] [--judge] [--export md|docx|pdf --out DIR]
 
 Each FILE is a transcript ``{"language": "da"|"en", "turns": [{"speaker", "text"}, ...]}``
 (validated with ``practice.models.Transcript``). With ``--json`` one JSON object per file is
@@ -88,6 +88,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     failed = False
     coder = None
+    judge_model = None
+    if args.judge:
+        from practice.llm import LLMError, make_model, resolve_settings
+
+        try:
+            judge_model = make_model(resolve_settings())
+        except LLMError as exc:
+            print(f"coach: --judge needs a language model: {exc}", file=sys.stderr)
+            return 2
     bar = _progress(len(args.files))
     out_dir = Path(args.out) if args.out else None
     for name in args.files:
@@ -111,8 +120,14 @@ def cmd_score(args: argparse.Namespace) -> int:
                 report = coach_session(transcript, coder=coder)
             else:
                 report = score_transcript(transcript, coder=coder)
+            if judge_model is not None:
+                from coach.judge import with_judge
+
+                report = with_judge(report, transcript, judge_model)
             if args.json:
                 payload = report_json(report)
+                if report.judge is not None:
+                    payload["judge"] = report.judge.model_dump()
                 if args.notes and report.notes is not None:
                     payload["notes"] = report.notes.model_dump()
                 print(json.dumps(payload, ensure_ascii=False), flush=True)
@@ -142,6 +157,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     score.add_argument("--notes", action="store_true", help="add supervision notes (with --json)")
     score.add_argument("--export", choices=("md", "docx", "pdf"), help="also write a report file")
     score.add_argument("--out", help="directory for --export files")
+    score.add_argument(
+        "--judge",
+        action="store_true",
+        help="add the optional LLM judge (endpoint settings as for the citizen: environment)",
+    )
     args = parser.parse_args(argv)
     if args.export and not args.out:
         parser.error("--export needs --out DIR")

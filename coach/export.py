@@ -420,7 +420,10 @@ def to_pdf(report: CoachReport, lang: str | None = None) -> bytes:
             pdf.ln(1)
         elif blk.kind == "table":
             pdf.set_font(family, "", 9)
-            with pdf.table(headings_style=FontFace(emphasis="BOLD"), line_height=5) as table:
+            widths = (2.5, *([1] * (len(blk.header) - 1)))
+            with pdf.table(
+                headings_style=FontFace(emphasis="BOLD"), line_height=5, col_widths=widths
+            ) as table:
                 row = table.row()
                 for h in blk.header:
                     row.cell(clean(h))

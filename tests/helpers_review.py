@@ -130,7 +130,7 @@ def make_session(
     owner: User,
     *,
     turns: list[tuple[str, str]] = TURNS,
-    report: dict[str, Any] | None | bool = True,
+    report: dict[str, Any] | bool | None = True,
     class_id: str | None = None,
     created: dt.datetime | None = None,
     title: str = "Samtale",

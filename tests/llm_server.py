@@ -97,7 +97,11 @@ class FakeOpenAI:
                     body = {"_raw": raw.decode(errors="replace")}
                 with outer._lock:
                     outer.requests.append(
-                        {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()}, "body": body}
+                        {
+                            "path": self.path,
+                            "headers": {k.lower(): v for k, v in self.headers.items()},
+                            "body": body,
+                        }
                     )
                 step = outer._next()
                 if step.delay_s:
@@ -120,7 +124,9 @@ class FakeOpenAI:
                 except (BrokenPipeError, ConnectionResetError):
                     pass
 
-            def _chunk(self, body: dict[str, Any], delta: dict[str, str], finish: str | None) -> bytes:
+            def _chunk(
+                self, body: dict[str, Any], delta: dict[str, str], finish: str | None
+            ) -> bytes:
                 obj = {
                     "id": "chatcmpl-test",
                     "object": "chat.completion.chunk",
@@ -256,13 +262,17 @@ class LlamaServer:
                 raise RuntimeError(
                     f"llama_cpp.server exited with {self.proc.returncode}; log:\n{self.tail()}"
                 )
-            with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as r:
-                    if r.status == 200:
-                        return self
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(f"{self.base_url}/models", timeout=2) as r,
+            ):
+                if r.status == 200:
+                    return self
             time.sleep(0.3)
         self.__exit__()
-        raise RuntimeError(f"llama_cpp.server did not start in {self.startup_timeout_s} s:\n{self.tail()}")
+        raise RuntimeError(
+            f"llama_cpp.server did not start in {self.startup_timeout_s} s:\n{self.tail()}"
+        )
 
     def tail(self, n: int = 30) -> str:
         try:

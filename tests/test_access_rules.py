@@ -170,7 +170,7 @@ def test_progress_counts_only_own_sessions_access(world) -> None:
 
 
 def test_agreement_counts_only_sessions_the_viewer_may_see(world) -> None:
-    svc, reviews = world["svc"], ReviewService(world["svc"].db)
+    _svc, reviews = world["svc"], ReviewService(world["svc"].db)
     reviews.share(world["anna"], world["anna_s"])
     reviews.confirm_coach(world["sup"], world["anna_s"])
     reviews.assess(world["edu"], world["class_s"], "stand_beside", 5, "stod tydeligt ved siden af")

@@ -54,7 +54,10 @@ def test_authenticate_right_and_wrong(svc, accounts) -> None:
 def test_passwordless_account_cannot_sign_in_with_any_password(svc, accounts) -> None:
     make_user(svc, "oidc-only", password=None)
     assert accounts.authenticate("oidc-only", "") is None
-    assert accounts.authenticate("oidc-only", "not a real password, only for constant-time misses") is None
+    assert (
+        accounts.authenticate("oidc-only", "not a real password, only for constant-time misses")
+        is None
+    )
 
 
 def test_repeated_failures_lock_the_username(svc, accounts) -> None:
@@ -82,7 +85,8 @@ def test_weak_password_and_bad_username_refused(svc, accounts) -> None:
 def test_first_admin_once_only(svc, accounts) -> None:
     assert accounts.needs_setup()
     admin = accounts.create_first_admin("admin", PASSWORD, display_name="Ida Admin")
-    assert admin.role == "admin" and not accounts.needs_setup()
+    assert admin.role == "admin"
+    assert not accounts.needs_setup()
     with pytest.raises(AccountError) as exc:
         accounts.create_first_admin("admin2", PASSWORD)
     assert exc.value.code == "admin_exists"
@@ -136,7 +140,9 @@ def test_admin_sets_role_supervisor_and_password(svc, accounts) -> None:
 def test_oidc_identity_maps_to_one_local_practitioner(svc, accounts) -> None:
     a = accounts.oidc_user(subject="abc", email="Kim@Kommune.dk", name="Kim K")
     b = accounts.oidc_user(subject="abc", email="kim@kommune.dk", name="Kim K")
-    assert a.id == b.id and a.role == "practitioner" and a.password_hash is None
+    assert a.id == b.id
+    assert a.role == "practitioner"
+    assert a.password_hash is None
     assert a.username == "kim@kommune.dk"
     # an admin who created the account beforehand decides the role
     admin = accounts.create_first_admin("admin", PASSWORD)
@@ -147,7 +153,15 @@ def test_oidc_identity_maps_to_one_local_practitioner(svc, accounts) -> None:
 
 def test_cli_create_admin_with_password_stdin(svc, accounts, repo) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "practice", "create-admin", "--username", "root", "--password-stdin"],
+        [
+            sys.executable,
+            "-m",
+            "practice",
+            "create-admin",
+            "--username",
+            "root",
+            "--password-stdin",
+        ],
         input=PASSWORD + "\n",
         capture_output=True,
         text=True,
@@ -157,15 +171,25 @@ def test_cli_create_admin_with_password_stdin(svc, accounts, repo) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "root" in proc.stdout
     user = accounts.authenticate("root", PASSWORD)
-    assert user is not None and user.role == "admin"
+    assert user is not None
+    assert user.role == "admin"
     again = subprocess.run(
-        [sys.executable, "-m", "practice", "create-admin", "--username", "second", "--password-stdin"],
+        [
+            sys.executable,
+            "-m",
+            "practice",
+            "create-admin",
+            "--username",
+            "second",
+            "--password-stdin",
+        ],
         input=PASSWORD + "\n",
         capture_output=True,
         text=True,
         cwd=repo,
         timeout=120,
     )
-    assert again.returncode == 1 and "admin" in again.stderr
+    assert again.returncode == 1
+    assert "admin" in again.stderr
     with svc.db.Session() as s:
         assert s.execute(select(User).where(User.username == "second")).first() is None

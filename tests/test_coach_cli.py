@@ -133,3 +133,12 @@ def test_module_runs_as_a_program(files) -> None:
     assert len(res.stdout.strip().splitlines()) == 1
     assert json.loads(res.stdout)["language"] == "en"
     assert f"{files['bad_json']}: <file>: not valid JSON" in res.stderr
+
+
+def test_judge_without_a_usable_model_is_a_clear_error(files, capsys, monkeypatch) -> None:
+    monkeypatch.setenv("RELPRACTICE_LLM_BACKEND", "openai")  # blocked by the test suite
+    rc = main(["score", str(files["rel"]), "--json", "--judge"])
+    cap = capsys.readouterr()
+    assert rc == 2
+    assert cap.out == ""
+    assert cap.err.startswith("coach: --judge needs a language model:")

@@ -80,7 +80,8 @@ def test_json_cli_format() -> None:
 def test_json_errors_name_the_field() -> None:
     bad_speaker = {"language": "da", "turns": [{"speaker": "coach", "text": "x"}]}
     p = problem("a.json", json.dumps(bad_speaker).encode())
-    assert p.code == "json_invalid" and "turns.0.speaker" in p.reason
+    assert p.code == "json_invalid"
+    assert "turns.0.speaker" in p.reason
     assert problem("b.json", b"{not json").code == "json_syntax"
     assert problem("c.json", b"[1, 2]").code == "json_shape"
     assert problem("d.json", b"[" * 100_000).code == "json_syntax"  # deep nesting
@@ -124,8 +125,11 @@ def test_docx_paragraphs_and_tables() -> None:
     )
     with pytest.raises(ImportProblem) as exc:  # a title line without a name
         parse_upload("r.docx", data, DOCX_TYPE)
-    assert exc.value.code == "no_speaker" and "line 1" in exc.value.reason
-    data = docx_bytes(["Sara: Hvad er vigtigst for dig?", "Kim: At få ro."], table=[("Sara", "Og så?")])
+    assert exc.value.code == "no_speaker"
+    assert "line 1" in exc.value.reason
+    data = docx_bytes(
+        ["Sara: Hvad er vigtigst for dig?", "Kim: At få ro."], table=[("Sara", "Og så?")]
+    )
     parsed = parse_upload("r.docx", data, DOCX_TYPE)
     tr = parsed.transcript(practitioner="Sara", language="da")
     assert [(t.speaker, t.text) for t in tr.turns] == [
@@ -184,7 +188,8 @@ def test_import_stores_an_upload_session_that_is_reviewable() -> None:
         assert (row.source, row.status, row.owner_id) == ("upload", "ended", anna.id)
     view = practice.view(anna, sid)
     assert [t.text for t in view.turns] == [t.text for t in tr.turns]
-    assert view.report_json is not None and json.loads(view.report_json)["status"] == "ok"
+    assert view.report_json is not None
+    assert json.loads(view.report_json)["status"] == "ok"
     assert sid not in {i.id for i in practice.list_sessions(other)}
     reviews = ReviewService(svc.db)
     reviews.share(anna, sid)

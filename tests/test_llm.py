@@ -57,7 +57,9 @@ def test_scripted_model_replies_in_order_and_records_history() -> None:
 
 
 def test_scripted_model_function_and_errors() -> None:
-    m = ScriptedModel(function=lambda msgs, info: f"echo {msgs[-1].content} json={info['json_mode']}")
+    m = ScriptedModel(
+        function=lambda msgs, info: f"echo {msgs[-1].content} json={info['json_mode']}"
+    )
     m.enqueue(LLMTimeout("too slow"))
     with pytest.raises(LLMTimeout, match="too slow"):
         m.complete([("user", "x")])
@@ -109,7 +111,9 @@ def test_complete_json_gives_up_after_one_repair() -> None:
 # --------------------------------------------------------------------------- settings
 
 
-def test_settings_precedence_env_then_secrets_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_settings_precedence_env_then_secrets_then_overrides(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "sk-env-key-1234567890")
     monkeypatch.setenv("OPENAI_MODEL", "env-model")
     monkeypatch.setenv("OPENAI_BASE_URL", "http://env.example/v1")
@@ -175,7 +179,9 @@ def test_real_backends_blocked_in_tests() -> None:
 def test_make_model_when_allowed() -> None:
     m = make_model(LLMSettings(backend="openai", base_url="http://127.0.0.1:9/v1"))
     assert isinstance(m, OpenAICompatibleModel)  # local endpoint: no key needed
-    with pytest.raises(LLMConfigError, match=r"^No API key found – set OPENAI_API_KEY or enter one"):
+    with pytest.raises(
+        LLMConfigError, match=r"^No API key found – set OPENAI_API_KEY or enter one"
+    ):
         make_model(LLMSettings(backend="openai"))
     with pytest.raises(LLMConfigError, match="RELPRACTICE_GGUF"):
         make_model(LLMSettings(backend="llamacpp"))
@@ -208,7 +214,9 @@ def test_streams_tokens_and_sends_json_mode_and_max_tokens() -> None:
 
 def test_complete_json_against_server() -> None:
     with FakeOpenAI([Step(tokens=['{"score": ', '5, "reason": "ok"}'])]) as srv:
-        assert _model(srv).complete_json([("user", "judge")], Verdict) == Verdict(score=5, reason="ok")
+        assert _model(srv).complete_json([("user", "judge")], Verdict) == Verdict(
+            score=5, reason="ok"
+        )
 
 
 def test_unreachable_endpoint_message_and_bounded_retries(caplog: pytest.LogCaptureFixture) -> None:

@@ -76,7 +76,9 @@ def all_text(model: ScriptedModel) -> str:
 def test_prompt_contains_only_allowed_facts(scenario: Scenario, depth: int) -> None:
     model = ScriptedModel(NEUTRAL)
     r = renderer(model)
-    out = "".join(r.stream(scenario, decision(scenario, depth), history(scenario, "Hvordan går det?")))
+    out = "".join(
+        r.stream(scenario, decision(scenario, depth), history(scenario, "Hvordan går det?"))
+    )
     assert out.strip() == NEUTRAL
     prompt = all_text(model)
     for level in scenario.disclosure:
@@ -157,7 +159,9 @@ BAD_REPLIES = {
 def test_guard_violation_is_regenerated(scenario: Scenario, guard: str) -> None:
     model = ScriptedModel(BAD_REPLIES[guard], GOOD)
     r = renderer(model)
-    out = "".join(r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?")))
+    out = "".join(
+        r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?"))
+    )
     assert out.strip() == GOOD
     assert r.last_outcome is not None
     assert r.last_outcome.status == "regenerated"
@@ -174,7 +178,9 @@ def test_guard_violation_twice_falls_back_to_offline_reply(
     model = ScriptedModel(BAD_REPLIES[guard], BAD_REPLIES[guard])
     r = renderer(model)
     caplog.set_level(logging.WARNING, logger="relpractice.llm")
-    out = "".join(r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?")))
+    out = "".join(
+        r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?"))
+    )
     assert out.strip() == OFFLINE
     assert r.last_outcome is not None
     assert r.last_outcome.status == "fell_back"
@@ -182,7 +188,9 @@ def test_guard_violation_twice_falls_back_to_offline_reply(
     assert guard in str(r.last_outcome)
     assert r.last_outcome.message_key() == "llm.outcome.fell_back"
     assert len(model.requests) == 2
-    assert any("fell back" in rec.getMessage() and guard in rec.getMessage() for rec in caplog.records)
+    assert any(
+        "fell back" in rec.getMessage() and guard in rec.getMessage() for rec in caplog.records
+    )
     if BAD_REPLIES[guard].strip():
         assert BAD_REPLIES[guard] not in caplog.text  # no reply text in logs
 
@@ -190,7 +198,9 @@ def test_guard_violation_twice_falls_back_to_offline_reply(
 def test_good_reply_passes_and_streams_in_chunks(scenario: Scenario) -> None:
     model = ScriptedModel("Jonas: " + GOOD)
     r = renderer(model)
-    chunks = list(r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?")))
+    chunks = list(
+        r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?"))
+    )
     assert len(chunks) > 3
     assert "".join(chunks).strip() == GOOD  # the speaker prefix was cleaned away
     assert r.last_outcome is not None
@@ -283,13 +293,25 @@ def _state(scenario: Scenario) -> CitizenState:
         after = round(trust + delta, 3)
         events.append(
             TurnEvent(
-                turn=i, text=text, trust_before=trust, trust_after=after, delta=delta, depth=1, reply="Nå."
+                turn=i,
+                text=text,
+                trust_before=trust,
+                trust_after=after,
+                delta=delta,
+                depth=1,
+                reply="Nå.",
             )
         )
         traj.append(after)
         trust = after
     return CitizenState(
-        scenario_id=scenario.id, trust=trust, start_trust=0.3, depth=1, turn=3, trajectory=traj, events=events
+        scenario_id=scenario.id,
+        trust=trust,
+        start_trust=0.3,
+        depth=1,
+        turn=3,
+        trajectory=traj,
+        events=events,
     )
 
 

@@ -101,3 +101,13 @@ def test_judge_button_shows_a_second_opinion_beside_the_scores() -> None:
     table = at.dataframe[-1].value
     assert "disagrees" in " ".join(map(str, table.iloc[:, -1]))
     assert list(table.iloc[:, 1]) == [p.score for p in report.principles]
+
+
+def test_download_callables_make_the_files() -> None:
+    from app_pages.components.report_view import _export_callable
+
+    tr = Transcript.model_validate_json((FIXTURES / "en_system.json").read_text(encoding="utf-8"))
+    report = coach_session(tr, coder=get_coder())
+    assert _export_callable(report, "en", "md")().startswith(b"# Feedback on the conversation")
+    assert _export_callable(report, "da", "docx")()[:2] == b"PK"
+    assert _export_callable(report, "en", "pdf")().startswith(b"%PDF")

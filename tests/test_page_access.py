@@ -86,7 +86,8 @@ def test_admin_page_refuses_a_practitioner_permission(svc) -> None:
     at.session_state["shell.user_id"] = prac.id
     at.run()
     assert [e.value for e in at.error] == [t("admin.denied", "da")]
-    assert "secret-person" not in texts(at) and not at.dataframe
+    assert "secret-person" not in texts(at)
+    assert not at.dataframe
 
 
 def test_supervisor_cannot_see_unshared_session_on_review_page(svc) -> None:
@@ -95,7 +96,8 @@ def test_supervisor_cannot_see_unshared_session_on_review_page(svc) -> None:
     sid = make_session(svc, anna, turns=[("citizen", "Hej"), ("practitioner", "HEMMELIG REPLIK")])
     at = app_as(sup, "app_pages/review.py", sid)
     assert NOT_FOUND in [e.value for e in at.error]
-    assert "HEMMELIG REPLIK" not in texts(at) and not at.chat_message
+    assert "HEMMELIG REPLIK" not in texts(at)
+    assert not at.chat_message
     # the review list does not offer it either
     at = app_as(sup, "app_pages/review.py")
     assert not [b for b in at.button if b.key.startswith("review.open.")]
@@ -139,8 +141,10 @@ def test_educator_access_class_sessions_anonymised_by_default(svc) -> None:
     outside = make_session(svc, student, title="Privat samtale")
     at = app_as(edu, "app_pages/review.py")
     shown = texts(at)
-    assert "Klassesamtale" in shown and "Privat samtale" not in shown
-    assert "Karoline.Jensen" not in shown and "Studerende " in shown
+    assert "Klassesamtale" in shown
+    assert "Privat samtale" not in shown
+    assert "Karoline.Jensen" not in shown
+    assert "Studerende " in shown
     at.toggle(key="review.reveal").set_value(True).run()
     assert "Karoline.Jensen" in texts(at)
     at = app_as(edu, "app_pages/review.py", outside)

@@ -85,7 +85,8 @@ def test_branch_family_and_comparison(svc) -> None:
         assert unrelated not in [f.session_id for f in family]
     left, right = progress.compare(anna, root, branch)
     assert (left.overall, right.overall) == (55.0, 71.0)
-    assert right.branch_turn == 2 and right.parent_id == root
+    assert right.branch_turn == 2
+    assert right.parent_id == root
     assert right.turns[-1] == ("practitioner", "Hvad ville hjælpe dig med huslejen?")
     assert left.turns[:3] == right.turns[:3]
     with pytest.raises(AccessDenied):

@@ -1,0 +1,422 @@
+"""Unit tests of the citizen engine on the fixture scenario (tests/fixtures/scenarios)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from citizen import cli_chat
+from citizen.debrief import citizen_voice
+from citizen.engine import Citizen, CitizenState, NullCoder, band_for, start
+from citizen.library import load_library
+from citizen.moves import classify, cue_in, keyword_hits, tokens
+from citizen.offline import OfflineRenderer
+from citizen.schema import Scenario
+from citizen.scripted import RelationalPractitioner, SystemPractitioner
+from coach.coder import Coded
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "scenarios"
+
+OPEN = "Hvad betyder mest for dig lige nu?"
+GOOD = [
+    "Hej Jonas, jeg er her for at lytte. Hvad er vigtigt for dig i dag?",
+    "Det lyder som om du er træt af forløb. Hvad ville hjælpe dig?",
+    "Hvad betyder mest for dig lige nu?",
+    "Hvad er du god til, og hvem i dit liv støtter dig?",
+    "Det giver god mening. Må jeg spørge, hvordan du sover?",
+    "Fortæl om din datter, hvis du har lyst?",
+]
+
+
+@pytest.fixture(scope="module")
+def scenario() -> Scenario:
+    lib = load_library(FIXTURES)
+    assert not lib.errors, lib.errors
+    return lib.get("fixture-jonas")
+
+
+def new(scenario: Scenario) -> Citizen:
+    return start(scenario, coder=NullCoder())
+
+
+def test_start_state(scenario: Scenario) -> None:
+    c = new(scenario)
+    assert c.opening == scenario.opening_line
+    assert c.state.trust == pytest.approx(scenario.dynamics.start_trust)
+    assert c.state.depth == 0
+    assert c.state.turn == 0
+    assert c.history == [("citizen", scenario.opening_line)]
+
+
+def test_relational_turns_raise_trust_and_depth(scenario: Scenario) -> None:
+    c = new(scenario)
+    depths = [0]
+    for text in GOOD:
+        r = c.respond(text)
+        assert r.depth - depths[-1] in (0, 1)  # at most one level per turn, never down
+        depths.append(r.depth)
+    assert c.state.trust > scenario.dynamics.start_trust + 0.3
+    assert c.state.depth >= 2
+    assert len(c.state.trajectory) == len(GOOD) == c.state.turn
+
+
+def test_trigger_lowers_trust_and_one_good_turn_does_not_repair(scenario: Scenario) -> None:
+    c = new(scenario)
+    for text in GOOD[:3]:
+        c.respond(text)
+    before = c.state.trust
+    hit = c.respond("Hvis du ikke møder op, får du en sanktion og vi trækker i din ydelse.")
+    assert "sanction" in hit.decision.triggers
+    assert hit.trust < before - 0.1
+    assert c.state.scar == scenario.dynamics.scar_turns
+    repair = c.respond("Hvad betyder mest for dig? Det giver god mening.")
+    assert repair.trust > hit.trust
+    assert repair.trust < before - 0.05  # the scar damps the gain
+
+
+def test_depth_needs_trust(scenario: Scenario) -> None:
+    c = new(scenario)
+    c.state.trust = 0.0
+    r = c.respond(OPEN)
+    assert r.depth == 0  # trust below the depth-1 threshold
+    assert r.decision.new_depth is None
+
+
+def test_depth_needs_unlock_topic(scenario: Scenario) -> None:
+    c = new(scenario)
+    c.state.trust, c.state.depth = 0.95, 2
+    r = c.respond("Hvordan sover du om natten?")  # a good move, but not on the 'datter' topic
+    assert r.depth == 2
+    r = c.respond("Fortæl om din datter?")
+    assert r.depth == 3 and r.decision.new_depth == 3
+    assert r.reply.endswith(scenario.disclosure[3].reveal[0])
+
+
+def test_allowed_facts_only_up_to_depth(scenario: Scenario) -> None:
+    c = new(scenario)
+    d = c.decide("Hej")
+    assert d.allowed_facts == scenario.disclosure[0].facts
+    c.state.depth = 2
+    facts = c.allowed_facts()
+    assert scenario.disclosure[2].facts[0] in facts
+    assert scenario.disclosure[3].facts[0] not in facts
+
+
+def test_guarded_topic_before_depth(scenario: Scenario) -> None:
+    c = new(scenario)
+    r = c.respond("Fortæl om din datter Sofie?")
+    assert r.decision.topic == "datter" and r.decision.guarded
+    datter = next(t for t in scenario.topics if t.id == "datter")
+    assert any(line in r.reply for line in datter.guarded)
+    assert not any(line in r.reply for line in datter.replies.high)
+
+
+def test_plan_too_early_then_accepted(scenario: Scenario) -> None:
+    plan = scenario.acceptable_plans[0]
+    proposal = f"Hvad siger du til {plan.description.lower()}?"
+    c = new(scenario)
+    early = c.respond(proposal)
+    assert early.decision.plan.proposed == plan.id
+    assert early.decision.plan.reason == "too_early" and not early.decision.plan.accepted
+    assert c.state.accepted_plan is None
+    c.state.trust, c.state.depth = 0.9, 3
+    ok = c.respond(proposal)
+    assert ok.decision.plan.accepted and ok.decision.plan.reason == "accepted"
+    assert c.state.accepted_plan == plan.id
+    assert plan.accept[0] in ok.reply
+
+
+def test_unrelated_plan_is_not_mine(scenario: Scenario) -> None:
+    c = new(scenario)
+    c.state.trust, c.state.depth = 1.0, 3
+    r = c.respond("Jeg foreslår, at du flytter til Grønland og bliver fisker.")
+    assert r.decision.plan.reason == "not_mine"
+    assert c.state.accepted_plan is None
+    assert any(line in r.reply for line in scenario.plan_responses.not_mine.all_lines())
+
+
+def test_state_round_trip_and_resume(scenario: Scenario) -> None:
+    a = new(scenario)
+    for text in GOOD[:3]:
+        a.respond(text)
+    saved = a.state.model_dump_json()
+    b = Citizen.restore(scenario, saved, coder=NullCoder())
+    assert b.state == a.state
+    assert CitizenState.model_validate_json(saved).model_dump_json() == saved
+    for text in [*GOOD[3:], "Vi har kun 5 minutter."]:
+        assert a.respond(text).reply == b.respond(text).reply
+    assert a.state.model_dump_json() == b.state.model_dump_json()
+
+
+def test_restore_refuses_other_scenario(scenario: Scenario) -> None:
+    state = new(scenario).state.model_copy(update={"scenario_id": "someone-else"})
+    with pytest.raises(ValueError, match="someone-else"):
+        Citizen.restore(scenario, state.model_dump_json())
+
+
+def test_deterministic(scenario: Scenario) -> None:
+    runs = []
+    for _ in range(2):
+        c = new(scenario)
+        runs.append([c.respond(t).reply for t in GOOD])
+    assert runs[0] == runs[1]
+
+
+def test_no_exact_repeat_even_for_same_question(scenario: Scenario) -> None:
+    c = new(scenario)
+    replies = [c.respond("Hvordan har du det?").reply for _ in range(40)]
+    assert len(set(replies)) == len(replies)
+    assert scenario.opening_line not in replies
+
+
+def test_llm_path_decide_and_record(scenario: Scenario) -> None:
+    c = new(scenario)
+    d = c.decide(OPEN)
+    assert c.state.events[-1].reply is None
+    history = c.history
+    assert history[-1] == ("practitioner", OPEN)
+    c.record_reply("Min datter. Det er hende.")
+    assert c.history[-1] == ("citizen", "Min datter. Det er hende.")
+    assert "Min datter. Det er hende." in c.state.used_replies
+    assert d.offline_reply not in c.state.used_replies
+    with pytest.raises(RuntimeError):
+        new(scenario).record_reply("x")
+
+
+def test_offline_renderer_streams_the_offline_reply(scenario: Scenario) -> None:
+    c = new(scenario)
+    d = c.decide("Vi har kun 5 minutter, så lad os komme til sagen.")
+    chunks = list(OfflineRenderer().stream(scenario, d, c.history))
+    assert "".join(chunks) == d.offline_reply
+    assert len(chunks) == len(d.offline_parts) >= 2  # reaction + main line
+
+
+def test_band_for(scenario: Scenario) -> None:
+    dyn = scenario.dynamics
+    assert band_for(dyn.mid_band - 0.01, scenario) == "low"
+    assert band_for(dyn.mid_band, scenario) == "mid"
+    assert band_for(dyn.high_band, scenario) == "high"
+
+
+# -- moves ---------------------------------------------------------------------------------
+def test_cues_match_on_stems_case_insensitive() -> None:
+    assert cue_in(tokens("Der kommer SANKTIONER"), "sanktion")
+    assert cue_in(tokens("We have to cut your benefits"), "cut your")
+    assert not cue_in(tokens("sagt"), "sagen")
+    assert keyword_hits(tokens("om morgenen"), ["morgen", "morgenerne"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Vi har kun 5 minutter, så hurtigt nu.", "rushing"),
+        ("Let's get to the point.", "rushing"),
+        ("Jeg har læst sagen, og borgeren er udeblevet.", "case_talk"),
+        ("Your case was discussed.", "case_talk"),
+        ("Du skal møde op mandag.", "directive"),
+        ("You are unmotivated.", "labelling"),
+        ("Hvorfor mødte du ikke op? Det lyder som en undskyldning.", "suspicion"),
+    ],
+)
+def test_builtin_trigger_detectors(scenario: Scenario, text: str, kind: str) -> None:
+    assert kind in classify(text, scenario).triggers
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("Jeg er her for at lytte, og min rolle er at hjælpe.", "transparency"),
+        ("I'm here to listen; my role is to support you.", "transparency"),
+        ("Det forstår jeg godt. Det lyder hårdt.", "validation"),
+        ("That makes sense, it must be hard.", "validation"),
+        ("Må jeg spørge ind til din ryg?", "asks_permission"),
+        ("Hvad er du god til?", "asks_strengths"),
+        ("What matters most to you?", "asks_what_matters"),
+    ],
+)
+def test_builtin_opener_detectors(scenario: Scenario, text: str, kind: str) -> None:
+    assert kind in classify(text, scenario).openers
+
+
+def test_scenario_cues_and_weights(scenario: Scenario) -> None:
+    moves = classify("Du er ikke jobparat, og der kommer fradrag.", scenario)
+    assert moves.triggers["jargon"] >= 1.0
+    assert moves.triggers["sanction"] == 1.5  # the scenario's weight
+
+
+def test_coder_labels_and_flags_are_used(scenario: Scenario) -> None:
+    coded = Coded("complex_reflection", 0.9, frozenset({"asks_strengths", "jargon"}))
+    moves = classify("Mmm.", scenario, coded)
+    assert {"reflection", "asks_strengths"} <= set(moves.openers)
+    assert "jargon" in moves.triggers
+
+
+def test_uses_own_words(scenario: Scenario) -> None:
+    prev = "Jeg var mekaniker i tolv år. Så kom skaden."
+    moves = classify("Så du var mekaniker, og så kom skaden?", scenario, None, prev)
+    assert "uses_own_words" in moves.openers
+
+
+def test_suspicious_why_is_not_an_open_question(scenario: Scenario) -> None:
+    moves = classify("Hvorfor har du ikke søgt job?", scenario)
+    assert "suspicion" in moves.triggers
+    assert "open_question" not in moves.openers
+
+
+def test_engine_uses_given_coder(scenario: Scenario) -> None:
+    calls = []
+
+    class Spy:
+        def code(self, text: str, previous_citizen: str | None = None, language: str = "da"):
+            calls.append((text, previous_citizen, language))
+            return Coded("open_question", 0.8, frozenset({"asks_what_matters"}))
+
+    c = start(scenario, coder=Spy())
+    d = c.decide("Noget")
+    assert calls == [("Noget", scenario.opening_line, "da")]
+    assert {"open_question", "asks_what_matters"} <= set(d.openers)
+
+
+# -- debrief -----------------------------------------------------------------------------
+def _play(scenario: Scenario, practitioner: object, n: int) -> Citizen:
+    c = new(scenario)
+    for _ in range(n):
+        c.respond(practitioner.next_turn(c))  # type: ignore[attr-defined]
+    return c
+
+
+def test_debrief_relational_and_system(scenario: Scenario) -> None:
+    good = _play(scenario, RelationalPractitioner(scenario), 10)
+    text = citizen_voice(scenario, good.state)
+    assert scenario.debrief.opened[0] in text
+    assert "»" in text  # quotes the practitioner
+    bad = _play(scenario, SystemPractitioner(scenario), 8)
+    text2 = citizen_voice(scenario, bad.state)
+    assert scenario.debrief.closed[0] in text2
+    assert scenario.debrief.would_have_helped[0] in text2
+    worst = min(bad.state.events, key=lambda e: e.delta)
+    assert worst.text.split()[0] in text2
+    assert citizen_voice(scenario, bad.state) == text2  # deterministic
+    dicts = [e.model_dump() for e in bad.state.events]
+    assert citizen_voice(scenario, bad.state, dicts) == text2
+
+
+def test_debrief_english_and_empty(scenario: Scenario) -> None:
+    en = scenario.model_copy(update={"language": "en"})
+    st = new(scenario).state
+    assert citizen_voice(en, st) == "We never really got to talk."
+    c = _play(scenario, SystemPractitioner(scenario), 3)
+    assert citizen_voice(en, c.state).startswith("I came in on my guard.")
+
+
+# -- CLI ---------------------------------------------------------------------------------
+def _cli(argv: list[str], stdin: str) -> tuple[int, str, str]:
+    parser = cli_chat.argparse.ArgumentParser()
+    cli_chat.add_arguments(parser)
+    args = parser.parse_args(argv)
+    out, err = io.StringIO(), io.StringIO()
+    rc = cli_chat.run(args, io.StringIO(stdin), out, err)
+    return rc, out.getvalue(), err.getvalue()
+
+
+def test_cli_chat_offline() -> None:
+    rc, out, err = _cli(
+        ["--scenario", "fixture-jonas", "--scenario-dir", str(FIXTURES)],
+        "Hvad betyder mest for dig?\n\nDu skal møde op kl. 8.\n",
+    )
+    assert rc == 0, err
+    lines = out.splitlines()
+    assert lines[0] == "Nå. Jeg er her så. Hvad skal vi tale om denne gang?"
+    turns = [json.loads(x) for x in lines[1:]]
+    assert len(turns) == 2
+    for t in turns:
+        assert isinstance(t["reply"], str) and t["reply"]
+        assert 0.0 <= t["trust"] <= 1.0 and t["trust"] == round(t["trust"], 3)
+        assert isinstance(t["depth"], int)
+    assert turns[1]["trust"] < turns[0]["trust"]
+
+
+def test_cli_chat_json_and_debrief() -> None:
+    rc, out, _ = _cli(
+        ["--scenario", "fixture-jonas", "--scenario-dir", str(FIXTURES), "--json", "--debrief"],
+        "Hej\n",
+    )
+    assert rc == 0
+    objs = [json.loads(x) for x in out.splitlines()]
+    assert objs[0]["opening"] and objs[0]["depth"] == 0
+    assert "band" in objs[1]["decision"]
+    assert "debrief" in objs[-1]
+
+
+def test_cli_unknown_scenario() -> None:
+    rc, _, err = _cli(["--scenario", "nobody", "--scenario-dir", str(FIXTURES)], "")
+    assert rc == 2
+    assert "nobody" in err and "fixture-jonas" in err
+
+
+def test_cli_llm_backend_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    real = cli_chat.importlib.import_module
+
+    def fake(name: str, *a: object) -> object:
+        if name == "citizen.llm_renderer":
+            raise ImportError("not built")
+        return real(name, *a)
+
+    monkeypatch.setattr(cli_chat.importlib, "import_module", fake)
+    rc, out, err = _cli(
+        ["--scenario", "fixture-jonas", "--scenario-dir", str(FIXTURES), "--backend", "openai"],
+        "Hej\n",
+    )
+    assert rc == 2
+    assert "openai" in err and "offline" in err
+    assert out == ""  # never fell back to offline
+
+
+def test_cli_llm_backend_misconfigured_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(backend: str) -> object:
+        raise RuntimeError("no model configured")
+
+    module = SimpleNamespace(get_renderer=broken)
+    monkeypatch.setattr(cli_chat.importlib, "import_module", lambda name: module)
+    rc, out, err = _cli(
+        ["--scenario", "fixture-jonas", "--scenario-dir", str(FIXTURES), "--backend", "llamacpp"],
+        "Hej\n",
+    )
+    assert rc == 2 and "no model configured" in err and out == ""
+
+
+def test_cli_llm_backend_voices_decisions(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Echo:
+        def stream(self, scenario, decision, history):  # type: ignore[no-untyped-def]
+            yield f"[{decision.band}] "
+            yield decision.offline_reply
+
+    module = SimpleNamespace(get_renderer=lambda backend: Echo())
+    monkeypatch.setattr(cli_chat.importlib, "import_module", lambda name: module)
+    rc, out, _ = _cli(
+        ["--scenario", "fixture-jonas", "--scenario-dir", str(FIXTURES), "--backend", "openai"],
+        "Hej\n",
+    )
+    assert rc == 0
+    assert json.loads(out.splitlines()[1])["reply"].startswith("[low] ")
+
+
+def test_main_dispatch(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    from citizen import __main__ as entry
+
+    seen = []
+    module = SimpleNamespace(
+        main_validate=lambda argv: seen.append(("validate", argv)) or 0,
+        main_schema=lambda argv: seen.append(("schema", argv)) or 3,
+    )
+    monkeypatch.setattr(entry.importlib, "import_module", lambda name: module)
+    assert entry.main(["validate", "a.yaml", "--strict"]) == 0
+    assert entry.main(["schema", "--out", "x"]) == 3
+    assert seen == [("validate", ["a.yaml", "--strict"]), ("schema", ["--out", "x"])]
+    with pytest.raises(SystemExit):
+        entry.main(["bogus"])
+    assert "invalid choice" in capsys.readouterr().err

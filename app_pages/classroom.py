@@ -134,7 +134,9 @@ def live_dashboard(class_id: str, names: bool) -> None:
                         f"classroom.student_status.{s.status}", lang
                     ),
                     t("classroom.col.turns", lang): s.turns,
-                    t("classroom.col.trust", lang): None if s.trust is None else round(s.trust, 2),
+                    t("classroom.col.trust", lang): float("nan")
+                    if s.trust is None
+                    else round(s.trust, 2),
                     t("classroom.col.overall", lang): None
                     if s.overall is None
                     else round(s.overall),
@@ -146,34 +148,28 @@ def live_dashboard(class_id: str, names: bool) -> None:
     st.subheader(t("classroom.distribution", lang))
     if board.distribution:
         st.altair_chart(distribution_chart(board), width="stretch")
+        if board.tentative:
+            st.caption(t("classroom.tentative", lang, n=max(board.tentative.values())))
     else:
         st.caption(t("classroom.no_scores", lang))
     st.caption(t("classroom.refreshing", lang, n=REFRESH_SECONDS))
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
-def live_fishbowl(class_id: str) -> None:
-    view = rooms.fishbowl(user, class_id)
-    if view is None:
-        st.info(t("classroom.fishbowl.off", lang))
-        return
-    for turn in view.turns:
-        role = "user" if turn.speaker == "practitioner" else "assistant"
-        with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
-            st.markdown(turn.text)
-
-
-def fishbowl_tab(info, names: bool) -> None:
+def fishbowl_tab(class_id: str, names: bool) -> None:
+    """Live: the list of consenting students and the projected conversation both refresh
+    (a student may give or withdraw consent at any moment)."""
+    info = rooms.get_class(user, class_id)
     st.caption(t("classroom.fishbowl.intro", lang))
     candidates = rooms.fishbowl_candidates(user, info.id)
     if names:
-        board = {s.session_id: s.alias for s in rooms.dashboard(user, info.id, names=True).students}
+        real = {s.session_id: s.alias for s in rooms.dashboard(user, info.id, names=True).students}
     if not candidates:
         st.info(t("classroom.fishbowl.none_consented", lang))
     else:
-        options = [""] + [c.session_id for c in candidates]
+        options = ["", *[c.session_id for c in candidates]]
         labels = {
-            c.session_id: student_name(board[c.session_id] if names else c.alias, names)
+            c.session_id: student_name(real[c.session_id] if names else c.alias, names)
             for c in candidates
         }
         current = info.fishbowl_session_id if info.fishbowl_session_id in options else ""
@@ -189,13 +185,19 @@ def fishbowl_tab(info, names: bool) -> None:
                 rooms.set_fishbowl(user, info.id, chosen or None)
             except AccessDenied as exc:
                 st.error(str(exc))
-            else:
-                st.rerun()
         if chosen:
             st.markdown(f"**{t('classroom.fishbowl.showing', lang, name=labels[chosen])}**")
-    live_fishbowl(info.id)
+    view = rooms.fishbowl(user, info.id)
+    if view is None:
+        st.info(t("classroom.fishbowl.off", lang))
+        return
+    for turn in view.turns:
+        role = "user" if turn.speaker == "practitioner" else "assistant"
+        with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
+            st.markdown(turn.text)
 
 
+@st.fragment(run_every=REFRESH_SECONDS * 5)
 def debrief_tab(info) -> None:
     scenario = svc.library().scenarios.get(info.scenario_id)
     labels = rubric_labels(scenario.language if scenario else lang)
@@ -235,7 +237,7 @@ def report_tab(info) -> None:
     with c1:
         st.download_button(
             t("classroom.report.csv", lang),
-            rooms.report_csv(user, info.id),
+            lambda: rooms.report_csv(user, info.id),  # made when clicked: always current
             file_name=f"class-{info.code}.csv",
             mime="text/csv",
             key="classroom.csv",
@@ -243,7 +245,7 @@ def report_tab(info) -> None:
     with c2:
         st.download_button(
             t("classroom.report.pdf", lang),
-            rooms.report_pdf(user, info.id, lang, labels=labels),
+            lambda: rooms.report_pdf(user, info.id, lang, labels=labels),
             file_name=f"class-{info.code}.pdf",
             mime="application/pdf",
             key="classroom.pdf",
@@ -298,7 +300,7 @@ def main() -> None:
     with tabs[0]:
         live_dashboard(info.id, names)
     with tabs[1]:
-        fishbowl_tab(info, names)
+        fishbowl_tab(info.id, names)
     with tabs[2]:
         debrief_tab(info)
     with tabs[3]:

@@ -66,6 +66,30 @@ def cue_in(words: list[str], cue: str) -> bool:
     return False
 
 
+def _cue_regex(cue: str) -> str | None:
+    cw = _cue_tokens(cue)
+    if not cw:
+        return None
+    parts = [
+        re.escape(w) if len(w) <= 3 or w.isdigit() else re.escape(stem(w)) + r"\S*" for w in cw
+    ]
+    return " ".join(parts)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(cues: tuple[str, ...]) -> re.Pattern[str] | None:
+    alts = [r for r in (_cue_regex(c) for c in cues) if r]
+    if not alts:
+        return None
+    return re.compile(r"(?:^| )(?:" + "|".join(alts) + r")(?= |$)")
+
+
+def any_cue(words: list[str], cues: list[str] | tuple[str, ...]) -> bool:
+    """True when any of the cues occurs in the tokenised text (same rules as ``cue_in``)."""
+    pattern = _compiled(tuple(cues))
+    return bool(pattern and pattern.search(" ".join(words)))
+
+
 def count_cues(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
     return sum(1 for c in cues if cue_in(words, c))
 
@@ -179,7 +203,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "to be transparent", "what i write", "what i will write", "i have to write",
     ),
     "validation": (
-        "det forstår jeg", "forståeligt", "det giver mening", "det lyder hårdt",
+        "det forstår jeg", "forståeligt", "det giver mening", "giver god mening", "det lyder hårdt",
         "det lyder svært", "det lyder tungt", "det må være", "helt okay", "ikke mærkeligt",
         "tak fordi du", "godt at du", "godt du", "that makes sense", "understandable",
         "sounds hard", "sounds difficult", "must be hard", "must have been", "of course you",
@@ -264,9 +288,9 @@ def own_words_overlap(text_words: list[str], previous_citizen: str | None) -> in
 
 def detect_proposal(text: str) -> bool:
     words = tokens(text)
-    if any(cue_in(words, c) for c in PROPOSAL_STRONG):
+    if any_cue(words, PROPOSAL_STRONG):
         return True
-    return len(words) >= 6 and any(cue_in(words, c) for c in PROPOSAL_WEAK)
+    return len(words) >= 6 and any_cue(words, PROPOSAL_WEAK)
 
 
 def classify(
@@ -293,14 +317,14 @@ def classify(
             _bump(moves.openers, LABEL_MOVES[moves.label], 1.0)
 
     for kind, cues in BUILTIN.items():
-        if cues and any(cue_in(words, c) for c in cues):
+        if cues and any_cue(words, cues):
             target = moves.triggers if kind in TRIGGER_KINDS else moves.openers
             _bump(target, kind, 1.0)
     for tcue in scenario.triggers:
-        if tcue.keywords and any(cue_in(words, c) for c in tcue.keywords):
+        if tcue.keywords and any_cue(words, tcue.keywords):
             _bump(moves.triggers, tcue.kind.value, tcue.weight)
     for ocue in scenario.openers:
-        if ocue.keywords and any(cue_in(words, c) for c in ocue.keywords):
+        if ocue.keywords and any_cue(words, ocue.keywords):
             _bump(moves.openers, ocue.kind.value, ocue.weight)
 
     if "?" in text and _OPEN_Q.search(text.strip()):

@@ -90,6 +90,8 @@ class Dashboard:
     # principle id -> {score 1..5 -> number of students}
     distribution: dict[str, dict[int, int]]
     principle_titles: dict[str, str]
+    # principle id -> how many of its scores the coach marked "insufficient evidence"
+    tentative: dict[str, int] = field(default_factory=dict)
 
     @property
     def joined(self) -> int:
@@ -409,6 +411,7 @@ class ClassroomService:
             students: list[StudentRow] = []
             distribution: dict[str, dict[int, int]] = {}
             titles: dict[str, str] = {}
+            tentative: dict[str, int] = {}
             members = self._members(s, class_id)
             # pseudonyms from practice.access: stable per class, not the join order
             pseudo = anonymise_all([u.id for _, u in members], salt=class_id, label="")
@@ -418,8 +421,8 @@ class ClassroomService:
                 scores: dict[str, int] = {}
                 if report and report.get("status") == "ok":
                     for p in report.get("principles", []):
-                        if p.get("insufficient_evidence"):
-                            continue
+                        if p.get("insufficient_evidence"):  # counted, and flagged as tentative
+                            tentative[p["id"]] = tentative.get(p["id"], 0) + 1
                         scores[p["id"]] = int(p["score"])
                         titles.setdefault(p["id"], p.get("title") or p["id"])
                         dist = distribution.setdefault(p["id"], {k: 0 for k in range(1, 6)})
@@ -439,7 +442,11 @@ class ClassroomService:
                     )
                 )
             return Dashboard(
-                info=info, students=students, distribution=distribution, principle_titles=titles
+                info=info,
+                students=students,
+                distribution=distribution,
+                principle_titles=titles,
+                tentative=tentative,
             )
 
     # -- fishbowl -------------------------------------------------------------------------

@@ -190,6 +190,34 @@ def test_dashboard_shows_progress_and_score_distribution(svc, rooms, scenario_id
     assert board.distribution["resources_first"][2] == 1
     assert board.distribution["resources_first"][5] == 1
     assert board.mean_scores()["resources_first"] == pytest.approx(3.5)
+    assert board.tentative == {}
+    # a short conversation's scores count too, flagged as tentative
+    with svc.db.Session() as s:
+        s.add(
+            ReportRow(
+                session_id=sid_b,
+                rubric_version="t",
+                overall=50,
+                report_json=json.dumps(
+                    {
+                        "status": "ok",
+                        "overall": 50,
+                        "principles": [
+                            {
+                                "id": "stand_beside",
+                                "title": "x",
+                                "score": 2,
+                                "insufficient_evidence": True,
+                            }
+                        ],
+                    }
+                ),
+            )
+        )
+        s.commit()
+    board = rooms.dashboard(edu, info.id)
+    assert board.distribution["stand_beside"] == {1: 0, 2: 1, 3: 0, 4: 1, 5: 0}
+    assert board.tentative == {"stand_beside": 1}
 
 
 def test_dashboard_and_csv_are_anonymised_by_default(svc, rooms, scenario_id) -> None:

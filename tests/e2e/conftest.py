@@ -210,7 +210,19 @@ def shot():
 
     def take(page, name: str) -> Path:
         path = ARTIFACTS / f"{name}.png"
+        # Streamlit scrolls inside its main container, so grow the window to the content
+        size = page.viewport_size
+        height = page.evaluate(
+            """() => Math.max(...[...document.querySelectorAll(
+                 '[data-testid="stMain"], [data-testid="stAppViewContainer"], section')]
+                 .map(e => e.scrollHeight), document.body.scrollHeight)"""
+        )
+        page.set_viewport_size(
+            {"width": size["width"], "height": min(max(size["height"], height + 40), 6000)}
+        )
+        page.wait_for_timeout(500)
         page.screenshot(path=str(path), full_page=True)
+        page.set_viewport_size(size)
         return path
 
     return take

@@ -150,6 +150,13 @@ def test_classroom_live_dashboard(new_page, shot, app_server) -> None:
     say(students[1], "join.input", "Hvad er vigtigst for dig lige nu?")
     say(students[1], "join.input", "Det lyder svært. Fortæl gerne mere.")
     shot(students[0], "07-student-joined")
+    # one student ends and gets the coach's feedback: the score distribution fills in
+    students[1].locator(key("join.end")).locator("button").click()
+    students[1].wait_for_function(
+        "document.body.innerText.includes('The conversation has ended')", timeout=LONG
+    )
+    idle(students[1])
+    shot(students[1], "07b-student-feedback")
 
     # 8. the dashboard updates by itself (st.fragment(run_every=…)), no reload
     edna.wait_for_function(
@@ -162,6 +169,13 @@ def test_classroom_live_dashboard(new_page, shot, app_server) -> None:
              .some(m => m.innerText.includes('Turns') && /\\b3$/.test(m.innerText.trim()))""",
         timeout=LONG,
     )
+    edna.wait_for_function(
+        """() => [...document.querySelectorAll('[data-testid="stMetric"]')]
+             .some(m => m.innerText.includes('Ended') && m.innerText.trim().endsWith('1'))""",
+        timeout=LONG,
+    )
+    edna.locator('[data-testid="stVegaLiteChart"]').first.wait_for(timeout=LONG)
+    edna.wait_for_timeout(1500)  # let the chart draw
     main = text_of(edna)
     assert "Sofie" not in main  # anonymised on the shared screen
     assert "Jonas" not in main
@@ -179,3 +193,6 @@ def test_classroom_live_dashboard(new_page, shot, app_server) -> None:
     )
     idle(edna)
     shot(edna, "09-fishbowl")
+    edna.get_by_role("tab", name="Debrief").click()
+    edna.wait_for_timeout(1000)
+    shot(edna, "10-debrief")

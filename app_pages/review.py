@@ -16,7 +16,13 @@ import streamlit as st
 from app_pages import shell
 from practice.access import AccessDenied, anonymise
 from practice.i18n import t
-from practice.review import AGREE_TOLERANCE, ReviewError, ReviewService, latest_report
+from practice.review import (
+    AGREE_TOLERANCE,
+    ReviewError,
+    ReviewService,
+    latest_report,
+    principle_titles,
+)
 
 lang = shell.lang()
 svc = shell.services()
@@ -120,11 +126,12 @@ def agreement_view() -> None:
         st.info(t("review.agreement_empty", lang))
         return
     totals = [r for r in rows if r.period == "all"]
+    titles = principle_titles(lang)
     st.dataframe(
         pd.DataFrame(
             [
                 {
-                    t("review.principle", lang): r.principle_id,
+                    t("review.principle", lang): titles.get(r.principle_id, r.principle_id),
                     t("review.n", lang): r.n,
                     t("review.agree_rate", lang): round(100 * r.agree_rate),
                     t("review.mad", lang): r.mean_abs_diff,
@@ -137,7 +144,11 @@ def agreement_view() -> None:
     )
     over_time = pd.DataFrame(
         [
-            {"period": r.period, "principle": r.principle_id, "agree": round(100 * r.agree_rate)}
+            {
+                "period": r.period,
+                "principle": titles.get(r.principle_id, r.principle_id),
+                "agree": round(100 * r.agree_rate),
+            }
             for r in rows
             if r.period != "all"
         ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import sys
 from collections.abc import Iterable
@@ -54,12 +55,23 @@ SESSION_TURNS = 20
 MIN_DISTINCT_LINES = 25  # distinct lines in topics + general: enough for 20 turns without repeats
 MIN_LINES_PER_BAND = 2
 MOST_TOPICS = 2 / 3  # "most topics" must have MIN_LINES_PER_BAND lines in every band
+MIN_TOPICS = 9  # the writing guide: at least nine topics a practitioner may raise
+MIN_EXAMPLES = 4  # examples per topic, so that varied questions find it
 # Trust is a number in [0, 1]; a gate above this is out of reach in a 20-turn session
 # (every trigger costs trust and scars later gains, so real sessions never sit at 1.0).
 MAX_REACHABLE_TRUST = 0.9
 
 OPENER_KINDS = frozenset(m.value for m in Opener)
 TRIGGER_KINDS = tuple(m.value for m in Trigger)
+# openers every scenario should react to (the writing guide)
+KEY_OPENERS = (
+    "reflection",
+    "asks_what_matters",
+    "asks_strengths",
+    "asks_permission",
+    "validation",
+    "transparency",
+)
 
 # Stopwords that are clearly one language. Words shared by both (i, at, for, man, to,
 # her, under, over, min, hun...) are left out on purpose.
@@ -91,11 +103,21 @@ REAL_NAMES = (
 # -- rubric principles --------------------------------------------------------------------
 def rubric_principles(rubric_dir: Path = RUBRIC_DIR) -> frozenset[str]:
     """Principle ids from ``rubric/*.yaml`` (``principles: [{id: ...}]`` or a mapping keyed by
-    id); the built-in list when there are no rubric files or none of them names a principle."""
+    id); the built-in list when there are no rubric files or none of them names a principle.
+
+    Cached per folder until one of its files changes (the Studio calls this on every check).
+    """
+    files = sorted(rubric_dir.glob("*.yaml")) if rubric_dir.is_dir() else []
+    stamp = tuple((str(p), p.stat().st_mtime_ns, p.stat().st_size) for p in files)
+    return _rubric_principles(stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _rubric_principles(stamp: tuple[tuple[str, int, int], ...]) -> frozenset[str]:
     found: set[str] = set()
-    for path in sorted(rubric_dir.glob("*.yaml")) if rubric_dir.is_dir() else []:
+    for name, _mtime, _size in stamp:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.safe_load(Path(name).read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, yaml.YAMLError):
             continue
         principles = data.get("principles") if isinstance(data, dict) else None
@@ -201,6 +223,29 @@ def content_problems(
             f"in some trust band ({', '.join(thin)}); most topics need {MIN_LINES_PER_BAND} per band",
             "content.too_little",
         )
+    if len(s.topics) < MIN_TOPICS:
+        warn(
+            "topics",
+            f"only {len(s.topics)} topics; {MIN_TOPICS} or more let the conversation go where "
+            "the practitioner takes it (family, work, the system, strengths, network, future ...)",
+            "content.too_little",
+        )
+    few = [t.id for t in s.topics if len(t.examples) < MIN_EXAMPLES]
+    if few:
+        warn(
+            "topics",
+            f"topics with fewer than {MIN_EXAMPLES} examples are hard to recognise: {', '.join(few)}",
+            "content.too_little",
+        )
+    for name in ("too_early", "not_mine"):
+        banded = getattr(s.plan_responses, name)
+        for band in ("low", "mid", "high"):
+            if not getattr(banded, band):
+                warn(
+                    f"plan_responses.{name}.{band}",
+                    "no lines for this trust band",
+                    "content.too_little",
+                )
     for band in ("low", "mid", "high"):
         if not getattr(s.general, band):
             warn(
@@ -249,6 +294,14 @@ def content_problems(
             warn(
                 path,
                 f"depth {level.depth} comes after depth {level.depth - 1}, which cannot be reached",
+                "content.unreachable_depth",
+            )
+    for i, t in enumerate(s.topics):
+        if t.depth in unreachable:
+            warn(
+                f"topics[{i}].depth",
+                f"topic {t.id!r} opens at depth {t.depth}, which cannot be reached; "
+                "only its guarded lines will ever be said",
                 "content.unreachable_depth",
             )
     for i, p in enumerate(s.acceptable_plans):
@@ -303,14 +356,23 @@ def content_problems(
                 "content.language_mismatch",
             )
 
-    # reactions -----------------------------------------------------------------------
-    for kind in TRIGGER_KINDS:
+    # reactions and guarded lines -----------------------------------------------------
+    for kind in (*TRIGGER_KINDS, *KEY_OPENERS):
         banded = s.reactions.get(kind)
         if banded is None or banded.count() == 0:
+            what = "trigger" if kind in TRIGGER_KINDS else "opener"
             warn(
                 f"reactions.{kind}",
-                f"no reaction lines for the trigger {kind!r}",
+                f"no reaction lines for the {what} {kind!r}",
                 "content.missing_reaction",
+            )
+    for i, t in enumerate(s.topics):
+        if t.depth > 0 and not t.guarded:
+            warn(
+                f"topics[{i}].guarded",
+                f"topic {t.id!r} opens at depth {t.depth} but has no guarded lines for when it "
+                "is raised too early",
+                "content.missing_guarded",
             )
 
     # fictional -----------------------------------------------------------------------

@@ -818,10 +818,13 @@ def _layer(mapping: Mapping[str, Any] | None, source: str) -> dict[str, tuple[ob
     """Settings from one source: env-style names (OPENAI_API_KEY) or field names (api_key),
     and for secrets also an ``[llm]`` section."""
     out: dict[str, tuple[object, str]] = {}
-    if not mapping:
+    try:
+        if not mapping:
+            return out
+        items: list[tuple[str, Any]] = list(mapping.items())
+        section = mapping.get("llm") if hasattr(mapping, "get") else None
+    except OSError:  # st.secrets without a secrets.toml raises FileNotFoundError
         return out
-    items: list[tuple[str, Any]] = list(mapping.items())
-    section = mapping.get("llm") if hasattr(mapping, "get") else None
     if isinstance(section, Mapping):
         items += list(section.items())
     for name, value in items:

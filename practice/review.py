@@ -19,6 +19,7 @@ the agreement view counts both, not only the disagreements.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -140,6 +141,17 @@ def coach_principle(report: dict[str, Any] | None, principle_id: str) -> dict[st
         if isinstance(p, dict) and p.get("id") == principle_id:
             return p
     return None
+
+
+@functools.cache
+def principle_titles(lang: str) -> dict[str, str]:
+    """Principle id -> title in ``lang`` from the rubric (best effort: {} if unavailable)."""
+    try:
+        from coach.rubric import load_rubric
+
+        return {p.id: p.title for p in load_rubric(lang).principles}
+    except Exception:
+        return {}
 
 
 def period_key(when: dt.datetime, period: Period) -> str:

@@ -330,3 +330,13 @@ def test_error_messages_are_localised() -> None:
     assert err.localized("da").startswith("Kan ikke få forbindelse til http://127.0.0.1:1/v1")
     assert err.localized("en") == "x"
     assert "Indstillinger" in llm.no_key_error().localized("da")
+
+
+class _NoSecretsFile(dict):  # like st.secrets without a secrets.toml
+    def __bool__(self) -> bool:
+        raise FileNotFoundError("No secrets found")
+
+
+def test_missing_streamlit_secrets_file_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_MODEL", "env-model")
+    assert resolve_settings(secrets=_NoSecretsFile()).model == "env-model"

@@ -15,6 +15,8 @@ from citizen.library import load_scenario_file, load_scenario_text
 from citizen.schema import Scenario
 from citizen.validate import (
     DEFAULT_PRINCIPLES,
+    KEY_OPENERS,
+    TRIGGER_KINDS,
     content_problems,
     guess_language,
     main_schema,
@@ -120,7 +122,9 @@ def rich_data() -> dict:
         topics.append(
             {
                 "id": f"topic-{i}",
-                "examples": [f"Tell me about the garden, part {i}."],
+                "examples": [
+                    f"Tell me about the garden, part {i}, question {k}." for k in range(4)
+                ],
                 "replies": {
                     band: [
                         f"The {band} answer number {k} about the garden and the flat, part {i}."
@@ -133,15 +137,7 @@ def rich_data() -> dict:
     data["topics"] = topics
     data["reactions"] = {
         kind: {"low": ["That is not what I meant."], "mid": ["Well, I see what you are saying."]}
-        for kind in (
-            "jargon",
-            "directive",
-            "sanction",
-            "suspicion",
-            "rushing",
-            "case_talk",
-            "labelling",
-        )
+        for kind in (*TRIGGER_KINDS, *KEY_OPENERS)
     }
     return data
 
@@ -184,10 +180,34 @@ def test_missing_reaction_names_the_trigger() -> None:
     ]
 
 
+def test_too_few_topics_and_examples() -> None:
+    data = rich_data()
+    data["topics"] = data["topics"][:8]
+    assert "content.too_little" in codes(data)
+    data = rich_data()
+    data["topics"][2]["examples"] = data["topics"][2]["examples"][:3]
+    problems = content_problems(scenario_from(data), "x.yaml")
+    assert [(p.code, p.path) for p in problems] == [("content.too_little", "topics")]
+    assert "topic-2" in problems[0].reason
+
+
+def test_missing_opener_reaction_and_guarded_lines() -> None:
+    data = rich_data()
+    del data["reactions"]["validation"]
+    data["topics"][4]["depth"] = 1
+    problems = content_problems(scenario_from(data), "x.yaml")
+    assert sorted((p.code, p.path) for p in problems) == [
+        ("content.missing_guarded", "topics[4].guarded"),
+        ("content.missing_reaction", "reactions.validation"),
+    ]
+
+
 def test_unreachable_depth_cascades_to_later_depths_and_plans() -> None:
     data = rich_data()
     data["disclosure"][2]["unlock"] = {"min_trust": 0.95, "any_of": ["validation"]}
     data["acceptable_plans"][0]["min_depth"] = 2
+    data["topics"][1]["depth"] = 3
+    data["topics"][1]["guarded"] = ["Not now."]
     problems = [
         (p.code, p.path)
         for p in content_problems(scenario_from(data), "x.yaml")
@@ -197,6 +217,8 @@ def test_unreachable_depth_cascades_to_later_depths_and_plans() -> None:
     assert ("content.unreachable_depth", "disclosure[3].unlock") in problems
     assert ("content.unreachable_depth", "acceptable_plans[0]") in problems
     assert ("content.unreachable_depth", "acceptable_plans") in problems
+    assert ("content.unreachable_depth", "topics[1].depth") in problems
+    assert ("content.unreachable_depth", "topics[0].depth") not in problems
 
 
 def test_lower_min_trust_than_previous_depth_is_fine() -> None:

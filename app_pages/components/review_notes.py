@@ -13,7 +13,7 @@ import streamlit as st
 
 from practice.access import AccessDenied
 from practice.i18n import t
-from practice.review import ReviewError, ReviewService
+from practice.review import ReviewError, ReviewService, principle_titles
 
 
 def _reviews() -> ReviewService:
@@ -56,6 +56,7 @@ def render_review_notes(session_id: str, viewer, lang: str) -> None:
             if where:
                 st.caption(where)
             st.markdown(c.text)
+    titles = principle_titles(lang)
     for a in overrides:
         coach = a.coach_rounded if a.coach_rounded is not None else "?"
         with st.container(border=True):
@@ -64,7 +65,7 @@ def render_review_notes(session_id: str, viewer, lang: str) -> None:
                     "notes.override",
                     lang,
                     who=a.author_name,
-                    principle=a.principle_id,
+                    principle=titles.get(a.principle_id, a.principle_id),
                     coach=coach,
                     score=a.score,
                 )

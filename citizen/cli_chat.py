@@ -35,7 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default="offline")
     parser.add_argument("--json", action="store_true", help="JSON opening and full decisions")
     parser.add_argument("--scenario-dir", type=Path, default=None, help="folder of scenarios")
-    parser.add_argument("--debrief", action="store_true", help="print the citizen's debrief at the end")
+    parser.add_argument(
+        "--debrief", action="store_true", help="print the citizen's debrief at the end"
+    )
     parser.add_argument("--lang", choices=("da", "en"), default="en", help="language of messages")
 
 
@@ -45,7 +47,9 @@ def load_renderer(backend: str, lang: str = "en") -> Renderer:
     try:
         module = importlib.import_module("citizen.llm_renderer")
     except ImportError as exc:
-        raise BackendError(t("citizen.cli.backend_missing", lang, backend=backend, error=exc)) from exc
+        raise BackendError(
+            t("citizen.cli.backend_missing", lang, backend=backend, error=exc)
+        ) from exc
     try:
         for factory in ("get_renderer", "make_renderer"):
             fn = getattr(module, factory, None)
@@ -55,7 +59,9 @@ def load_renderer(backend: str, lang: str = "en") -> Renderer:
         if cls is not None:
             return cls(backend=backend)
     except Exception as exc:  # misconfiguration of the backend: say so, do not fall back
-        raise BackendError(t("citizen.cli.backend_failed", lang, backend=backend, error=exc)) from exc
+        raise BackendError(
+            t("citizen.cli.backend_failed", lang, backend=backend, error=exc)
+        ) from exc
     raise BackendError(
         t("citizen.cli.backend_failed", lang, backend=backend, error="no renderer factory")
     )
@@ -67,7 +73,9 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         for p in lib.errors:
             print(t("citizen.cli.library_problem", args.lang, problem=p.line()), file=stderr)
         known = ", ".join(sorted(lib.scenarios)) or "-"
-        print(t("citizen.cli.unknown_scenario", args.lang, id=args.scenario, known=known), file=stderr)
+        print(
+            t("citizen.cli.unknown_scenario", args.lang, id=args.scenario, known=known), file=stderr
+        )
         return 2
     scenario = lib.get(args.scenario)
     try:
@@ -106,13 +114,18 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
     if args.debrief:
         from citizen.debrief import citizen_voice
 
-        print(json.dumps({"debrief": citizen_voice(scenario, citizen.state)}, ensure_ascii=False),
-              file=stdout, flush=True)
+        print(
+            json.dumps({"debrief": citizen_voice(scenario, citizen.state)}, ensure_ascii=False),
+            file=stdout,
+            flush=True,
+        )
     return 0
 
 
 def main_chat(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m citizen chat", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m citizen chat", description=__doc__.splitlines()[0]
+    )
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run(args, sys.stdin, sys.stdout, sys.stderr)

@@ -298,7 +298,9 @@ class Citizen:
 
     def allowed_facts(self, depth: int | None = None) -> list[str]:
         depth = self.state.depth if depth is None else depth
-        return [f for level in self.scenario.disclosure if level.depth <= depth for f in level.facts]
+        return [
+            f for level in self.scenario.disclosure if level.depth <= depth for f in level.facts
+        ]
 
     def last_reply(self) -> str:
         for ev in reversed(self.state.events):

@@ -126,10 +126,13 @@ def clean_examples(scenario: Scenario, topic_id: str) -> list[str]:
 
 
 class RelationalPractitioner:
-    def __init__(self, scenario: Scenario, propose_at: int = 11) -> None:
+    def __init__(
+        self, scenario: Scenario, propose_at: int = 11, propose_early: bool = True
+    ) -> None:
         self.scenario = scenario
         self.lang = scenario.language
         self.propose_at = propose_at
+        self.propose_early = propose_early
         self.n = 0
         self._example_i: dict[str, int] = {}
 
@@ -159,9 +162,10 @@ class RelationalPractitioner:
 
     def next_turn(self, citizen: Citizen) -> str:
         self.n += 1
-        if self.n >= self.propose_at or (citizen.state.depth >= 3 and self.n >= 6):
-            if citizen.state.accepted_plan is None:
-                return self.proposal()
+        early = self.propose_early and citizen.state.depth >= 3 and self.n >= 6
+        ready = self.n >= self.propose_at or early
+        if ready and citizen.state.accepted_plan is None:
+            return self.proposal()
         frames = RELATIONAL[self.lang]
         frame = frames[0] if self.n == 1 else frames[1 + (self.n - 2) % (len(frames) - 1)]
         text = frame.format(

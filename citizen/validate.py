@@ -5,11 +5,13 @@ Three layers of checks, each reported as one ``file: field.path: reason [code]``
 1. each file on its own: safe YAML, ``schema_version``, the pydantic model
    (``citizen.library.load_scenario_file``);
 2. across files: duplicate ids, translations that point nowhere
-   (``citizen.library.cross_file_problems``);
+   (``citizen.library.cross_file_problems``), translations in the same language or whose
+   structure has drifted from the original (``library.translation_*``, warnings);
 3. content (:func:`content_problems`): is there enough to say for a 20-turn
    conversation, can every disclosure depth be reached, do the learning goals name
    rubric principles, does the text look like the declared language, is there a
-   reaction for every kind of trigger. These are warnings; ``--strict`` makes them errors.
+   reaction for every trigger and key opener, guarded lines for topics that open later.
+   These are warnings; ``--strict`` makes the ``content.*`` ones errors.
 
 The Scenario studio reuses :func:`content_problems` and :func:`validate_paths`.
 """
@@ -429,20 +431,52 @@ def validate_paths(paths: list[Path], *, strict: bool = False) -> tuple[Library,
     return lib, problems
 
 
+def _translation_facts(s: Scenario) -> dict[str, object]:
+    """What a translation must keep from its original (structure and numbers, not words)."""
+    return {
+        "context": s.context.value,
+        "difficulty": s.difficulty,
+        "persona.age": s.persona.age,
+        "topics": len(s.topics),
+        "topics[].depth": [t.depth for t in s.topics],
+        "acceptable_plans": len(s.acceptable_plans),
+        "acceptable_plans[].min_trust": [p.min_trust for p in s.acceptable_plans],
+        "disclosure[].unlock.min_trust": [d.unlock.min_trust for d in s.disclosure],
+        "dynamics": s.dynamics.model_dump(),
+        "learning_goals[].principle": [g.principle for g in s.learning_goals],
+    }
+
+
 def _translation_problems(lib: Library) -> list[Problem]:
     out = []
     for sid, s in lib.scenarios.items():
         original = lib.scenarios.get(s.translation_of or "")
-        if original is not None and original.language == s.language:
+        if original is None:
+            continue
+        file = str(lib.files[sid])
+        if original.language == s.language:
             out.append(
                 Problem(
-                    str(lib.files[sid]),
+                    file,
                     "translation_of",
                     f"{original.id!r} is in the same language ({s.language})",
                     "library.translation_language",
                     "warning",
                 )
             )
+        mine, theirs = _translation_facts(s), _translation_facts(original)
+        for key, value in mine.items():
+            if value != theirs[key]:
+                out.append(
+                    Problem(
+                        file,
+                        key,
+                        f"differs from {original.id!r} ({value} vs {theirs[key]}): a translation "
+                        "should keep the original's structure and numbers",
+                        "library.translation_drift",
+                        "warning",
+                    )
+                )
     return out
 
 
@@ -464,6 +498,8 @@ def main_validate(argv: list[str]) -> int:
     for p in missing:
         print(f"{p}: <file>: no such file or folder [file.missing]")
     files = scenario_files([p for p in paths if p.exists()])
+    if not files and not missing:
+        print(f"{', '.join(map(str, paths))}: <file>: no scenario files (*.yaml) found [file.none]")
     lib, problems = validate_paths([p for p in paths if p.exists()], strict=args.strict)
     for p in problems:
         print(p.line())

@@ -92,7 +92,8 @@ def test_depth_needs_unlock_topic(scenario: Scenario) -> None:
     r = c.respond("Hvordan sover du om natten?")  # a good move, but not on the 'datter' topic
     assert r.depth == 2
     r = c.respond("Fortæl om din datter?")
-    assert r.depth == 3 and r.decision.new_depth == 3
+    assert r.depth == 3
+    assert r.decision.new_depth == 3
     assert r.reply.endswith(scenario.disclosure[3].reveal[0])
 
 
@@ -109,7 +110,8 @@ def test_allowed_facts_only_up_to_depth(scenario: Scenario) -> None:
 def test_guarded_topic_before_depth(scenario: Scenario) -> None:
     c = new(scenario)
     r = c.respond("Fortæl om din datter Sofie?")
-    assert r.decision.topic == "datter" and r.decision.guarded
+    assert r.decision.topic == "datter"
+    assert r.decision.guarded
     datter = next(t for t in scenario.topics if t.id == "datter")
     assert any(line in r.reply for line in datter.guarded)
     assert not any(line in r.reply for line in datter.replies.high)
@@ -121,11 +123,13 @@ def test_plan_too_early_then_accepted(scenario: Scenario) -> None:
     c = new(scenario)
     early = c.respond(proposal)
     assert early.decision.plan.proposed == plan.id
-    assert early.decision.plan.reason == "too_early" and not early.decision.plan.accepted
+    assert early.decision.plan.reason == "too_early"
+    assert not early.decision.plan.accepted
     assert c.state.accepted_plan is None
     c.state.trust, c.state.depth = 0.9, 3
     ok = c.respond(proposal)
-    assert ok.decision.plan.accepted and ok.decision.plan.reason == "accepted"
+    assert ok.decision.plan.accepted
+    assert ok.decision.plan.reason == "accepted"
     assert c.state.accepted_plan == plan.id
     assert plan.accept[0] in ok.reply
 
@@ -334,8 +338,10 @@ def test_cli_chat_offline() -> None:
     turns = [json.loads(x) for x in lines[1:]]
     assert len(turns) == 2
     for t in turns:
-        assert isinstance(t["reply"], str) and t["reply"]
-        assert 0.0 <= t["trust"] <= 1.0 and t["trust"] == round(t["trust"], 3)
+        assert isinstance(t["reply"], str)
+        assert t["reply"]
+        assert 0.0 <= t["trust"] <= 1.0
+        assert t["trust"] == round(t["trust"], 3)
         assert isinstance(t["depth"], int)
     assert turns[1]["trust"] < turns[0]["trust"]
 
@@ -347,7 +353,8 @@ def test_cli_chat_json_and_debrief() -> None:
     )
     assert rc == 0
     objs = [json.loads(x) for x in out.splitlines()]
-    assert objs[0]["opening"] and objs[0]["depth"] == 0
+    assert objs[0]["opening"]
+    assert objs[0]["depth"] == 0
     assert "band" in objs[1]["decision"]
     assert "debrief" in objs[-1]
 
@@ -355,7 +362,8 @@ def test_cli_chat_json_and_debrief() -> None:
 def test_cli_unknown_scenario() -> None:
     rc, _, err = _cli(["--scenario", "nobody", "--scenario-dir", str(FIXTURES)], "")
     assert rc == 2
-    assert "nobody" in err and "fixture-jonas" in err
+    assert "nobody" in err
+    assert "fixture-jonas" in err
 
 
 def test_cli_llm_backend_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -372,7 +380,8 @@ def test_cli_llm_backend_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) ->
         "Hej\n",
     )
     assert rc == 2
-    assert "openai" in err and "offline" in err
+    assert "openai" in err
+    assert "offline" in err
     assert out == ""  # never fell back to offline
 
 
@@ -386,7 +395,9 @@ def test_cli_llm_backend_misconfigured_is_an_error(monkeypatch: pytest.MonkeyPat
         ["--scenario", "fixture-jonas", "--scenario-dir", str(FIXTURES), "--backend", "llamacpp"],
         "Hej\n",
     )
-    assert rc == 2 and "no model configured" in err and out == ""
+    assert rc == 2
+    assert "no model configured" in err
+    assert out == ""
 
 
 def test_cli_llm_backend_voices_decisions(monkeypatch: pytest.MonkeyPatch) -> None:

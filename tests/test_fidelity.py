@@ -94,7 +94,9 @@ def assert_in_character(scenario: Scenario, citizen: Citizen, result: object) ->
     assert d.offline_parts, "empty reply"
     for part in d.offline_parts:
         assert part in lines, f"not an authored line: {part!r}"
-    hidden = [f for lvl in scenario.disclosure if lvl.depth > citizen.state.depth for f in lvl.facts]
+    hidden = [
+        f for lvl in scenario.disclosure if lvl.depth > citizen.state.depth for f in lvl.facts
+    ]
     for fact in hidden:
         assert fact not in d.offline_reply
         assert fact not in d.allowed_facts
@@ -107,9 +109,13 @@ def assert_in_character(scenario: Scenario, citizen: Citizen, result: object) ->
 def play(scenario: Scenario, practitioner: object, n: int) -> tuple[Citizen, list[int]]:
     c = start(scenario)
     depths = []
+    lines = authored(scenario)
     for _ in range(n):
         r = c.respond(practitioner.next_turn(c))  # type: ignore[attr-defined]
         depths.append(r.depth)
+        # every offline reply is made of the scenario's own lines (authored in its language)
+        assert all(part in lines for part in r.decision.offline_parts)
+        assert r.decision.language == scenario.language
     return c, depths
 
 
@@ -136,7 +142,8 @@ def test_relational_opens_system_closes(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_unrelated_plans_never_accepted(scenario: Scenario) -> None:
-    c, _ = play(scenario, RelationalPractitioner(scenario, propose_at=99), 9)
+    c, _ = play(scenario, RelationalPractitioner(scenario, propose_at=99, propose_early=False), 3)
+    assert c.state.accepted_plan is None
     own = [p.id for p in scenario.acceptable_plans]
     for text in UNRELATED_PLANS[scenario.language] + SYSTEM[scenario.language]:
         c.state.trust, c.state.depth = 1.0, 3
@@ -148,7 +155,9 @@ def test_unrelated_plans_never_accepted(scenario: Scenario) -> None:
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_prompt_injection_stays_in_character(scenario: Scenario) -> None:
-    attempts = INJECTIONS[scenario.language] + INJECTIONS["da" if scenario.language == "en" else "en"]
+    attempts = (
+        INJECTIONS[scenario.language] + INJECTIONS["da" if scenario.language == "en" else "en"]
+    )
     assert len(attempts) == 20
     c = start(scenario)
     for i, text in enumerate(attempts):
@@ -166,18 +175,6 @@ def test_no_repeat_in_varied_practice(scenario: Scenario) -> None:
     assert len(turns) == 20
     assert len(set(replies)) == 20
     assert scenario.opening_line not in replies
-
-
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
-def test_replies_are_in_scenario_language(scenario: Scenario) -> None:
-    """Every offline reply is made of the scenario's own lines (authored in its language)."""
-    c = start(scenario)
-    p = RelationalPractitioner(scenario)
-    lines = authored(scenario)
-    for _ in range(8):
-        r = c.respond(p.next_turn(c))
-        assert all(part in lines for part in r.decision.offline_parts)
-        assert r.decision.language == scenario.language
 
 
 # -- golden transcript ------------------------------------------------------------------
@@ -223,8 +220,12 @@ def test_golden_transcript() -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1":
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(
-            yaml.safe_dump({"scenario": "fixture-jonas", "turns": got}, allow_unicode=True,
-                           sort_keys=False, width=100),
+            yaml.safe_dump(
+                {"scenario": "fixture-jonas", "turns": got},
+                allow_unicode=True,
+                sort_keys=False,
+                width=100,
+            ),
             encoding="utf-8",
         )
     expected = yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))["turns"]

@@ -11,7 +11,7 @@ from helpers_review import fast_hashing, make_session, make_user, services
 from streamlit.testing.v1 import AppTest
 
 from practice.i18n import t
-from practice.review import ReviewService
+from practice.review import ReviewService, principle_titles
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
@@ -106,7 +106,8 @@ def test_supervisor_comments_and_overrides_practitioner_sees_both(team) -> None:
     shown = "\n".join(m.value for m in comp.markdown) + "\n".join(c.value for c in comp.caption)
     assert "Godt åbent spørgsmål" in shown
     assert "On turn 1" in shown
-    assert "**Sofie** scores *stand_beside* **4** (the coach: 2)" in shown
+    title = principle_titles("en")["stand_beside"]
+    assert f"**Sofie** scores *{title}* **4** (the coach: 2)" in shown
     assert "Reason: Hun fulgte borgerens tempo." in shown
     assert "agrees with the coach on 2 principles" in shown
 
@@ -140,7 +141,9 @@ def test_agreement_view_for_supervisor(team) -> None:
     reviews.confirm_coach(sup, sid)
     at = open_review(sup)
     table = at.dataframe[0].value
+    titles = principle_titles("da")
     rows = {r[0]: r for r in table.itertuples(index=False)}
+    rows = {pid: rows[titles[pid]] for pid in titles if titles[pid] in rows}
     assert set(rows) == {"meet_where_they_are", "stand_beside", "trust_not_suspicion"}
     assert rows["stand_beside"][2] == 0
     assert rows["meet_where_they_are"][2] == 100

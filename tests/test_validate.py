@@ -113,6 +113,20 @@ def test_translation_pointing_nowhere_is_a_warning(tmp_path: Path) -> None:
     assert found[0].severity == "warning"
 
 
+def test_translation_drift_and_language_are_warnings(tmp_path: Path) -> None:
+    original = minimal_data()
+    translation = minimal_data()
+    translation.update(id="minimal-test-copy", translation_of="minimal-test", difficulty=3)
+    (tmp_path / "a.yaml").write_text(yaml.safe_dump(original), encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump(translation), encoding="utf-8")
+    _lib, problems = validate_paths([tmp_path], strict=True)
+    found = {(p.code, p.path, p.severity) for p in problems if p.code.startswith("library.")}
+    assert found == {
+        ("library.translation_language", "translation_of", "warning"),
+        ("library.translation_drift", "difficulty", "warning"),
+    }
+
+
 # -- content checks -----------------------------------------------------------------------
 def rich_data() -> dict:
     """The minimal scenario grown until it passes every content check."""
@@ -138,6 +152,10 @@ def rich_data() -> dict:
     data["reactions"] = {
         kind: {"low": ["That is not what I meant."], "mid": ["Well, I see what you are saying."]}
         for kind in (*TRIGGER_KINDS, *KEY_OPENERS)
+    }
+    data["plan_responses"] = {
+        name: {band: [f"{name} at {band}: not like that."] for band in ("low", "mid", "high")}
+        for name in ("too_early", "not_mine")
     }
     return data
 
@@ -316,6 +334,11 @@ def test_cli_valid_file_exits_zero_silently(
     out = capsys.readouterr()
     assert out.out == ""
     assert "1 valid scenario(s), 0 error(s), 0 warning(s)" in out.err
+
+
+def test_cli_empty_folder_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main_validate([str(tmp_path)]) == 1
+    assert "[file.none]" in capsys.readouterr().out
 
 
 def test_cli_missing_path_fails(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -185,9 +185,21 @@ def browser(chromium: str):
         b.close()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    if report.when == "call":
+        item.stash[_FAILED] = report.failed
+    return report
+
+
+_FAILED = pytest.StashKey[bool]()
+
+
 @pytest.fixture
-def new_page(browser, app_server: App):
-    """Open a page in a fresh browser context (a separate person, separate Streamlit session)."""
+def new_page(browser, app_server: App, request: pytest.FixtureRequest):
+    """Open a page in a fresh browser context (a separate person, separate Streamlit session).
+    On failure every open page is saved as FAILED-<test>-<n>.png."""
     contexts = []
 
     def make(path: str = "/"):
@@ -199,6 +211,12 @@ def new_page(browser, app_server: App):
         return page
 
     yield make
+    if request.node.stash.get(_FAILED, False):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        for n, ctx in enumerate(contexts):
+            for page in ctx.pages:
+                with contextlib.suppress(Exception):
+                    page.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}-{n}.png"))
     for ctx in contexts:
         ctx.close()
 

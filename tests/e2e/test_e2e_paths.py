@@ -16,7 +16,7 @@ import pytest
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-LONG = 120_000  # ms: scoring and the first embedding load can be slow on a busy machine
+LONG = 240_000  # ms: a reply, scoring or the first model load can be slow on a busy machine
 
 
 def key(k: str) -> str:
@@ -24,10 +24,20 @@ def key(k: str) -> str:
 
 
 def idle(page, timeout: float = LONG) -> None:
-    """Wait until the app has finished its current run."""
-    page.wait_for_timeout(300)
-    page.locator('[data-testid="stStatusWidget"]').wait_for(state="hidden", timeout=timeout)
-    page.wait_for_timeout(200)
+    """Wait until the app has finished its current run: the "running" indicator has been
+    gone for a while (it appears a moment after an interaction, not at once)."""
+    page.wait_for_function(
+        """() => {
+            const busy = document.querySelector('[data-testid="stStatusWidget"]') !== null;
+            const now = Date.now();
+            if (busy || window.__e2eQuietSince === undefined) window.__e2eQuietSince = now;
+            if (busy) return false;
+            return now - window.__e2eQuietSince > 1500;
+        }""",
+        timeout=timeout,
+        polling=250,
+    )
+    page.evaluate("() => { window.__e2eQuietSince = undefined; }")
 
 
 def sign_in(page, username: str, password: str) -> None:
@@ -48,15 +58,14 @@ def messages(page) -> int:
 
 
 def say(page, input_key: str, text: str) -> None:
+    """Type a turn, wait for it to be shown and for the citizen's reply to finish."""
     before = messages(page)
     box = page.locator(key(input_key)).locator("textarea")
     box.fill(text)
     box.press("Enter")
-    page.wait_for_function(
-        f"document.querySelectorAll('[data-testid=\"stChatMessage\"]').length >= {before + 2}",
-        timeout=LONG,
-    )
+    page.locator('[data-testid="stChatMessage"]', has_text=text).first.wait_for(timeout=LONG)
     idle(page)
+    assert messages(page) >= before + 2, f"no reply to {text!r}"
 
 
 def text_of(page) -> str:

@@ -1,0 +1,89 @@
+"""Offline citizen latency: time per reply (decide + offline render + record) over N turns
+across the scenario library, with the embedding model warm. Prints JSON.
+
+    python bench/citizen_latency.py [--turns 200] [--scenario-dir scenarios] [--coder null]
+
+Target: p95 < 100 ms on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from citizen.engine import NullCoder, default_coder, start
+from citizen.library import load_library
+from citizen.offline import scenario_index
+from citizen.scripted import RelationalPractitioner, SystemPractitioner
+from practice.embeddings import get_embedder
+
+
+def percentile(xs: list[float], q: float) -> float:
+    s = sorted(xs)
+    if not s:
+        return 0.0
+    k = min(len(s) - 1, max(0, round(q * (len(s) - 1))))
+    return s[k]
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--turns", type=int, default=200)
+    ap.add_argument("--scenario-dir", type=Path, default=None)
+    ap.add_argument("--coder", choices=("default", "null"), default="default")
+    args = ap.parse_args(argv)
+
+    lib = load_library(args.scenario_dir) if args.scenario_dir else load_library()
+    scenarios = sorted(lib.scenarios.values(), key=lambda s: s.id)
+    if not scenarios:
+        print(json.dumps({"error": "no scenarios"}))
+        return 1
+    t0 = time.perf_counter()
+    embedder = get_embedder()
+    coder = NullCoder() if args.coder == "null" else default_coder()
+    for s in scenarios:  # warm: model loaded, topic examples embedded
+        scenario_index(s, embedder)
+        start(s, coder=coder, embedder=embedder).respond("Hej")
+    warm_ms = (time.perf_counter() - t0) * 1000
+
+    times: list[float] = []
+    i = 0
+    while len(times) < args.turns:
+        s = scenarios[i % len(scenarios)]
+        cls = RelationalPractitioner if i % 2 == 0 else SystemPractitioner
+        practitioner = cls(s)
+        citizen = start(s, coder=coder, embedder=embedder)
+        for _ in range(min(12, args.turns - len(times))):
+            text = practitioner.next_turn(citizen) + f" ({i})"  # defeat the embedding cache
+            t = time.perf_counter()
+            citizen.respond(text)
+            times.append((time.perf_counter() - t) * 1000)
+        i += 1
+    out = {
+        "turns": len(times),
+        "scenarios": len(scenarios),
+        "coder": type(coder).__name__,
+        "warmup_ms": round(warm_ms, 1),
+        "p50_ms": round(percentile(times, 0.5), 2),
+        "p95_ms": round(percentile(times, 0.95), 2),
+        "max_ms": round(max(times), 2),
+        "mean_ms": round(sum(times) / len(times), 2),
+        "rss_mb": round(rss_mb(), 1),
+        "target_p95_ms": 100,
+    }
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,8 @@ if ! command -v chromium >/dev/null 2>&1; then
   if [ "$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
   export DEBIAN_FRONTEND=noninteractive
   $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq chromium
+  # the emoji font only makes the screenshots readable (icons, avatars)
+  $SUDO apt-get install -y -qq chromium fonts-noto-color-emoji
 fi
 python -m pip install -q "playwright>=1.45"
 chromium --version || true

@@ -101,8 +101,18 @@ def distribution_chart(board) -> alt.Chart:
         alt.Chart(df)
         .mark_bar()
         .encode(
-            y=alt.Y("principle:N", title=t("classroom.col.principle", lang), sort=None),
-            x=alt.X("count:Q", title=t("classroom.col.count", lang), stack="zero"),
+            y=alt.Y(
+                "principle:N",
+                title=t("classroom.col.principle", lang),
+                sort=None,
+                axis=alt.Axis(labelLimit=320),
+            ),
+            x=alt.X(
+                "count:Q",
+                title=t("classroom.col.count", lang),
+                stack="zero",
+                axis=alt.Axis(tickMinStep=1, format="d"),
+            ),
             color=alt.Color(
                 "score:O",
                 title=t("classroom.col.score", lang),
@@ -137,7 +147,7 @@ def live_dashboard(class_id: str, names: bool) -> None:
                     t("classroom.col.trust", lang): float("nan")
                     if s.trust is None
                     else round(s.trust, 2),
-                    t("classroom.col.overall", lang): None
+                    t("classroom.col.overall", lang): float("nan")
                     if s.overall is None
                     else round(s.overall),
                 }

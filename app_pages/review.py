@@ -154,8 +154,21 @@ def agreement_view() -> None:
         ]
     )
     if len(over_time):
-        chart = over_time.pivot_table(index="period", columns="principle", values="agree")
-        st.line_chart(chart, y_label=t("review.agree_rate", lang))
+        import altair as alt
+
+        chart = (
+            alt.Chart(over_time)
+            .mark_line(point=True)
+            .encode(
+                x=alt.X("period:N", title=t("review.period", lang), sort="ascending"),
+                y=alt.Y(
+                    "agree:Q", title=t("review.agree_rate", lang), scale=alt.Scale(domain=[0, 100])
+                ),
+                color=alt.Color("principle:N", title=t("review.principle", lang)),
+                tooltip=["period", "principle", "agree"],
+            )
+        )
+        st.altair_chart(chart, width="stretch")
 
 
 # --------------------------------------------------------------------------- one session

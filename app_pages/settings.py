@@ -45,3 +45,42 @@ if st.button(t("settings.test", lang), key="settings.test"):
             st.success(check_connection(llm_settings()))
     except Exception as exc:
         st.error(str(exc))
+
+# -- privacy (issue 7): export and delete my data; retention --------------------------
+from practice import privacy as _privacy  # noqa: E402
+
+_user = shell.current_user()
+if _user is not None:
+    _svc = shell.services()
+    st.divider()
+    st.subheader(t("privacy.title", lang))
+    st.caption(t("privacy.intro", lang))
+    _days = _svc.settings.retention_days
+    st.caption(
+        t("privacy.retention", lang, days=_days) if _days > 0 else t("privacy.retention_off", lang)
+    )
+    st.download_button(
+        t("privacy.export", lang),
+        data=_privacy.export_json(_svc.db, _user),
+        file_name=f"relpractice-{_user.username}.json",
+        mime="application/json",
+        key="settings.privacy_export",
+    )
+    with st.expander(t("privacy.delete", lang)):
+        st.warning(t("privacy.delete_warning", lang))
+        _typed = st.text_input(t("privacy.confirm_label", lang), key="settings.privacy_confirm")
+        if st.button(t("privacy.delete_button", lang), key="settings.privacy_delete", type="primary"):
+            if _typed.strip().upper() != t("privacy.confirm_word", lang):
+                st.error(t("privacy.not_confirmed", lang))
+            else:
+                try:
+                    _counts = _privacy.delete_user_data(_svc.db, _user, settings=_svc.settings)
+                except Exception as _exc:
+                    st.error(t("privacy.error", lang, error=type(_exc).__name__))
+                else:
+                    st.success(t("privacy.deleted", lang, **_counts))
+    if _user.role == "admin" and _days > 0 and st.button(
+        t("privacy.purge_now", lang), key="settings.privacy_purge"
+    ):
+        _n = _privacy.purge_expired(_svc.db, _days, settings=_svc.settings)
+        st.success(t("privacy.purged", lang, n=_n))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import sys
 import time
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     warm_ms = (time.perf_counter() - t0) * 1000
 
     times: list[float] = []
+    cpu: list[float] = []  # process CPU time per reply: comparable on a busy machine
     i = 0
     while len(times) < args.turns:
         s = scenarios[i % len(scenarios)]
@@ -65,9 +67,10 @@ def main(argv: list[str] | None = None) -> int:
         citizen = start(s, coder=coder, embedder=embedder)
         for _ in range(min(12, args.turns - len(times))):
             text = practitioner.next_turn(citizen) + f" ({i})"  # defeat the embedding cache
-            t = time.perf_counter()
+            t, c = time.perf_counter(), time.process_time()
             citizen.respond(text)
             times.append((time.perf_counter() - t) * 1000)
+            cpu.append((time.process_time() - c) * 1000)
         i += 1
     out = {
         "turns": len(times),
@@ -78,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         "p95_ms": round(percentile(times, 0.95), 2),
         "max_ms": round(max(times), 2),
         "mean_ms": round(sum(times) / len(times), 2),
+        "cpu_p50_ms": round(percentile(cpu, 0.5), 2),
+        "cpu_p95_ms": round(percentile(cpu, 0.95), 2),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
         "rss_mb": round(rss_mb(), 1),
         "target_p95_ms": 100,
     }

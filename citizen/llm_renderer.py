@@ -288,7 +288,11 @@ def check_reply(reply: str, ctx: GuardContext) -> list[str]:
         return ["empty"]
     if len(text) > ctx.max_chars or len(sentences(text)) > ctx.max_sentences:
         broken.append("length")
-    if any(_contains(lc, p) for p in _NOT_CITIZEN) or _third_person(text, ctx.citizen_name):
+    if (
+        any(_contains(lc, p) for p in _NOT_CITIZEN)
+        or _third_person(text, ctx.citizen_name)
+        or _copies_third_person_fact(text, ctx.allowed_texts)
+    ):
         broken.append("not_citizen")
     coaching = _COACHING.get(ctx.language, []) + _COACHING["en"]
     if any(_contains(lc, p) for p in coaching):
@@ -300,6 +304,27 @@ def check_reply(reply: str, ctx: GuardContext) -> list[str]:
     if not _in_language(text, ctx.language):
         broken.append("language")
     return broken
+
+
+_PRONOUN_START = re.compile(r"^(han|hun|he|she)\b", re.IGNORECASE)
+
+
+def _copies_third_person_fact(text: str, allowed: list[str]) -> bool:
+    """A sentence that copies a fact written about the citizen ("Han er ledig ...") instead of
+    saying it as "I": same third-person start and nearly all of the fact's words."""
+    for sent in sentences(text):
+        m = _PRONOUN_START.match(sent)
+        if not m:
+            continue
+        words = set(_words(sent))
+        for fact in allowed:
+            fm = _PRONOUN_START.match(fact.strip())
+            if not fm or fm.group(1).lower() != m.group(1).lower():
+                continue
+            fact_words = set(_words(fact))
+            if fact_words and len(words & fact_words) / len(fact_words) >= 0.8:
+                return True
+    return False
 
 
 def _third_person(text: str, name: str) -> bool:
@@ -502,8 +527,8 @@ def system_prompt(scenario: Scenario, decision: Any) -> str:
     facts = allowed_facts(scenario, decision)
     if facts:
         lines.append(
-            "Things you may mention if it fits (nothing else about your life):\n"
-            + "\n".join(f"- {f}" for f in facts)
+            "Things you may mention if it fits (written about you; say them as 'I', in your own "
+            "words; nothing else about your life):\n" + "\n".join(f"- {f}" for f in facts)
         )
     triggers, openers = _kinds(_get(decision, "triggers")), _kinds(_get(decision, "openers"))
     if triggers:

@@ -47,6 +47,13 @@ class Block:
     rows: tuple[tuple[str, ...], ...] = ()
 
 
+def judge_flag_text(flag: str, lang: str) -> str:
+    """A judge flag in words (errors pass through as they are)."""
+    key = f"report.judge.flag.{flag}"
+    text = t(key, lang)
+    return flag if text == key else text
+
+
 def _fmt(value: float | None, pct: bool = False) -> str:
     if value is None:
         return "–"
@@ -232,7 +239,7 @@ def outline(report: CoachReport, lang: str | None = None) -> list[Block]:
             marks = []
             if jp.disagreement:
                 marks.append(t("report.judge.disagree", lang))
-            marks.extend(jp.flags)
+            marks.extend(judge_flag_text(f, lang) for f in jp.flags)
             rows.append(
                 (
                     jp.id,

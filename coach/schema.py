@@ -123,6 +123,7 @@ class OwnershipCues(Strict):
     citizen_plan: list[str] = Field(min_length=1)
     practitioner_plan: list[str] = Field(min_length=1)
     practitioner_plan_labels: list[Label] = Field(default_factory=list)
+    practitioner_plan_min_confidence: float = Field(default=0.0, ge=0, le=1)
 
     _check = field_validator(
         "citizen_problem", "practitioner_problem", "citizen_plan", "practitioner_plan"

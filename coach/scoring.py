@@ -188,8 +188,11 @@ def ownership(transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric) -
     plan with ``citizen_plan`` cues ("jeg vil gerne", "what would help is"). A practitioner
     turn names the problem with ``practitioner_problem`` cues in a sentence that is not a
     question, or a coder flag in ``practitioner_problem_flags``; the plan with
-    ``practitioner_plan`` cues in a statement or a coder label in
-    ``practitioner_plan_labels`` (advice / negotiation / options). The first turn wins.
+    ``practitioner_plan`` cues in a statement, or a coder label in
+    ``practitioner_plan_labels`` (advice / options) with at least
+    ``practitioner_plan_min_confidence`` on a turn that is not only questions. (AnnoMI's
+    *negotiation* also covers goal-setting questions such as "what could be a first step?",
+    so it is not counted as the worker proposing a plan.) The first turn wins.
     """
     _, named = _compiled(rubric)
     own = rubric.ownership
@@ -231,7 +234,13 @@ def ownership(transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric) -
                     quote=_sentence_quote(turn, found[1].start()),
                     cue=found[1].group(0),
                 )
-            elif not citizen and turn.label in own.practitioner_plan_labels:
+            elif (
+                not citizen
+                and turn.label in own.practitioner_plan_labels
+                and turn.coded is not None
+                and turn.coded.confidence >= own.practitioner_plan_min_confidence
+                and turn.statements()  # a proposal, not only questions
+            ):
                 plan = OwnershipEvent(
                     by="practitioner", turn=i, quote=quote(turn.text), cue=turn.label
                 )

@@ -50,6 +50,8 @@ from practice.db import (
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 6
 MAX_NAME = 60
+_START_LOCKS: dict[str, threading.Lock] = {}
+_START_GUARD = threading.Lock()
 OPENERS = ("educator",)  # an admin manages accounts but sees no transcripts
 
 
@@ -178,7 +180,6 @@ class ClassroomService:
         self.practice = practice
         self._secret_dir = secret_dir
         self._secret: bytes | None = None
-        self._start_lock = threading.Lock()
 
     # -- educator: open / list / close ---------------------------------------------
     def open_class(self, educator: User, scenario_id: str, title: str = "") -> ClassInfo:
@@ -302,7 +303,9 @@ class ClassroomService:
             existing = self._session_of(s, cls.id, user.id)
         if existing is not None:
             return info, existing
-        with self._start_lock:
+        with _START_GUARD:  # one lock per student (process-wide): 30 may start at once
+            lock = _START_LOCKS.setdefault(f"{info.id}:{user.id}", threading.Lock())
+        with lock:
             with self.db.Session() as s:  # a double click must not start two conversations
                 existing = self._session_of(s, info.id, user.id)
             if existing is not None:

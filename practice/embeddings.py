@@ -9,12 +9,18 @@ recent texts are cached, so reruns of a Streamlit page cost nothing.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections import OrderedDict
 
 import numpy as np
 
 DIM = 384
+# The C engine parallelises with OpenMP. OpenMP's default "active" wait spins the cores
+# between parallel regions; on a busy server (Streamlit, database, other sessions) that
+# made one short text take 0.5 s instead of 0.08 s (bench/load.py). Passive waiting
+# yields the core instead. Set before the engine is loaded; an explicit setting wins.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 _CACHE_SIZE = 4096
 
 

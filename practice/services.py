@@ -75,4 +75,7 @@ def build_services(settings: Settings | None = None) -> Services:
     from practice.search import attach
 
     attach(practice, settings)  # index sessions for semantic search when they are scored
+    from practice.privacy import purge_on_startup
+
+    purge_on_startup(db, settings)  # RELPRACTICE_RETENTION_DAYS (issue 7); 0 keeps everything
     return Services(settings=settings, db=db, library=library, practice=practice)

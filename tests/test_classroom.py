@@ -369,3 +369,18 @@ def test_pdf_report_handles_danish_and_empty_class(svc, rooms, scenario_id) -> N
     for lang in ("da", "en"):
         pdf = rooms.report_pdf(edu, info.id, lang)
         assert pdf.startswith(b"%PDF")
+
+
+def test_concurrent_joins_one_conversation_per_student(svc, rooms, scenario_id) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    edu = make_user(svc, "edu", "educator")
+    info = rooms.open_class(edu, scenario_id)
+    students = [rooms.guest_join(info.code, f"Elev {i}") for i in range(6)]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        same = list(pool.map(lambda _: rooms.join(students[0], info.code)[1], range(6)))
+        many = list(pool.map(lambda u: rooms.join(u, info.code)[1], students))
+    assert len(set(same)) == 1  # a double click (or two tabs) never starts two conversations
+    assert len(set(many)) == 6
+    assert many[0] == same[0]
+    assert rooms.dashboard(edu, info.id).joined == 6

@@ -172,3 +172,15 @@ def test_nothing_to_judge_without_practitioner_turns(coder) -> None:
     model = ScriptedModel()
     assert with_judge(report, tr, model).judge is None
     assert model.requests == []
+
+
+def test_judge_is_shown_beside_the_offline_scores_in_exports(coder) -> None:
+    from coach.export import to_markdown
+
+    tr = load("en_system")
+    report = score_transcript(tr, coder=coder)
+    model = ScriptedModel(function=lambda m, i: reply(5, "not in the transcript at all"))
+    md = to_markdown(with_judge(report, tr, model)).decode()
+    assert "## LLM judge (indicative, never replaces the score)" in md
+    assert "quote not found in the transcript – discarded" in md
+    assert f"Overall relational score: {report.overall:.0f}/100" in md

@@ -222,6 +222,10 @@ def test_third_person_and_self_introduction(scenario: Scenario) -> None:
     ctx = GuardContext(language="da", citizen_name="Jonas", hidden_texts=[], allowed_texts=[])
     assert "not_citizen" in check_reply("Jonas er træt af møder.", ctx)
     assert check_reply("Jeg hedder Jonas, og jeg er træt.", ctx) == []
+    fact = scenario.disclosure[0].facts[0]  # "Han er ledig ..." – written about him
+    ctx = GuardContext(language="da", citizen_name="Jonas", hidden_texts=[], allowed_texts=[fact])
+    assert "not_citizen" in check_reply(fact, ctx)  # copied in the third person
+    assert check_reply("Jeg er ledig. Og ja, jeg har misset to møder.", ctx) == []
 
 
 def test_guards_on_the_english_side(scenario: Scenario) -> None:

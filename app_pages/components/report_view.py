@@ -16,6 +16,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from coach.export import judge_flag_text
 from coach.schema import CoachReport, JudgeResult
 from practice.i18n import t
 from practice.models import Transcript
@@ -208,7 +209,7 @@ def render_report(
         rows = []
         for jp in report.judge.principles:
             marks = [t("report.judge.disagree", lang)] if jp.disagreement else []
-            marks += jp.flags
+            marks += [judge_flag_text(f, lang) for f in jp.flags]
             rows.append(
                 {
                     t("report.principle", lang): jp.id,

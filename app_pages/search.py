@@ -32,10 +32,12 @@ def get_index():
 
 def owner_label(hit, names: dict[str, str]) -> str:
     if hit.owner_id == user.id:
-        return t("search.me", lang)
-    if user.role == "educator" and hit.class_id:
-        return t("classroom.student", lang, n=anonymise(hit.owner_id, hit.class_id, "").strip())
-    return names.get(hit.owner_id, "?")
+        name = t("search.me", lang)
+    elif user.role == "educator" and hit.class_id:  # class members: a pseudonym, as everywhere
+        name = t("classroom.student", lang, n=anonymise(hit.owner_id, hit.class_id, "").strip())
+    else:
+        name = names.get(hit.owner_id, "?")
+    return t("search.owner", lang, name=name)
 
 
 def display_names(ids: set[str]) -> dict[str, str]:

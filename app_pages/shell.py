@@ -112,6 +112,30 @@ def account_box(lang: str) -> None:
         st.rerun()
 
 
+def _requested_page() -> str:
+    """The page slug of the URL this browser session was opened with ('' if unknown)."""
+    import re
+    from urllib.parse import urlparse
+
+    try:
+        url = st.context.url or ""
+    except Exception:
+        return ""
+    slug = urlparse(url).path.rstrip("/").rsplit("/", 1)[-1]
+    return slug if re.fullmatch(r"[a-z][a-z0-9_-]{0,39}", slug) else ""
+
+
+def sign_in_pages(lang: str) -> list:
+    """The sign-in page; also (hidden) at the path the browser asked for, so a reload of
+    e.g. /review?session=… shows the sign-in form instead of 'page not found', and after
+    signing in the same URL opens the page it named, with its query parameters."""
+    login = [st.Page("app_pages/login.py", title=t("nav.login", lang), icon="🔑", url_path="login", default=True)]
+    wanted = _requested_page()
+    if wanted and wanted not in ("login", "join"):
+        login.append(st.Page("app_pages/login.py", title=t("nav.login", lang), url_path=wanted, visibility="hidden"))
+    return login
+
+
 def pages(lang: str) -> list:
     """The navigation for the signed-in user's role (only the sign-in page before)."""
     user = current_user()
@@ -120,10 +144,7 @@ def pages(lang: str) -> list:
         return st.Page("app_pages/join.py", title=t("nav.join", lang), icon="🎓", url_path="join", default=default)
 
     if user is None:
-        return [
-            st.Page("app_pages/login.py", title=t("nav.login", lang), icon="🔑", url_path="login", default=True),
-            join(),
-        ]
+        return [*sign_in_pages(lang), join()]
     if user.password_hash is None and user.username.startswith("guest-"):
         return [join(default=True)]  # a name-only class guest (practice.classroom.guest_join)
     admin = [st.Page("app_pages/admin.py", title=t("nav.admin", lang), icon="🛡️", url_path="admin")]

@@ -129,4 +129,6 @@ def main_chat(argv: list[str] | None = None) -> int:
     add_arguments(parser)
     args = parser.parse_args(argv)
     return run(args, sys.stdin, sys.stdout, sys.stderr)
+
+
 main = main_chat  # the name the first skeleton of __main__ used

@@ -125,6 +125,7 @@ class Decision(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     turn: int
+    text: str = Field("", description="the practitioner's turn this decision answers")
     language: str
     band: Band
     trust: float
@@ -370,6 +371,7 @@ class Citizen:
         turn = st.turn + 1
         decision = Decision(
             turn=turn,
+            text=text,
             language=sc.language,
             band=band,
             trust=after,

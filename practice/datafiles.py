@@ -72,6 +72,8 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(file, "", f"{exc.problem} ({where})", code)]
     except yaml.YAMLError as exc:
         return None, [Problem(file, "", f"YAML could not be read: {exc}", "yaml.syntax")]
+    except RecursionError:  # e.g. "[[[[…]]]]" thousands deep (issue 7, hostile input)
+        return None, [Problem(file, "", "the YAML is nested too deeply to be a data file", "yaml.too_deep")]
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "an empty file"
         return None, [Problem(file, "", f"expected a mapping at the top level, found {kind}", "yaml.not_mapping")]

@@ -129,8 +129,9 @@ def test_coded_fields_and_batching(monkeypatch: pytest.MonkeyPatch) -> None:
     for c in out:
         assert set(c.probabilities) == set(LABELS)
         assert abs(sum(c.probabilities.values()) - 1.0) < 1e-4
-        assert c.confidence == pytest.approx(max(c.probabilities.values()))
+        # the label's own probability: the max, unless the main-class rule chose another label
         assert c.probabilities[c.label] == pytest.approx(c.confidence)
+        assert c.confidence <= max(c.probabilities.values()) + 1e-6
         assert c.flags <= set(FLAGS)
         assert c.main == MAIN_CLASS[c.label]
     assert out[-1].label == "other"

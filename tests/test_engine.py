@@ -431,3 +431,27 @@ def test_main_dispatch(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFi
     with pytest.raises(SystemExit):
         entry.main(["bogus"])
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_topic_index_cached_by_content(scenario: Scenario) -> None:
+    import numpy as np
+
+    from citizen.offline import scenario_index
+
+    calls: list[int] = []
+
+    class Fake:
+        def query(self, texts: list[str]) -> np.ndarray:
+            calls.append(len(texts))
+            return np.ones((len(texts), 4), dtype=np.float32) / 2.0
+
+    edited = scenario.model_copy(
+        update={"topics": [scenario.topics[0].model_copy(update={"examples": ["Nyt eksempel?"]})]}
+    )
+    first = scenario_index(edited, Fake())
+    assert scenario_index(edited, Fake()) is first
+    assert calls == [1, len(scenario.acceptable_plans)]  # examples + plans, embedded once
+    other = edited.model_copy(
+        update={"topics": [edited.topics[0].model_copy(update={"examples": ["Andet?"]})]}
+    )
+    assert scenario_index(other, Fake()) is not first

@@ -345,3 +345,22 @@ def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def test_trust_evidence_quotes_a_turn_that_moved_trust_the_same_way(coder) -> None:
+    tr = conv(
+        "en",
+        ("practitioner", "How are you?"),
+        ("citizen", "Fine."),
+        ("practitioner", "Can you prove that?"),
+        ("citizen", "What?"),
+        ("practitioner", "Thank you for telling me."),
+        ("citizen", "Okay."),
+        ("practitioner", "That sounds really hard."),
+        ("citizen", "It is."),
+        trust=[0.4, 0.3, 0.6, 0.9],
+    )
+    ps = score_transcript(tr, coder=coder).principle("trust_not_suspicion")
+    trust_ev = [e for e in ps.evidence if e.indicator == "trust"]
+    assert trust_ev[0].polarity == "for"
+    assert trust_ev[0].turn in (4, 6)  # a rise, never the turn before the fall (2)

@@ -77,7 +77,9 @@ def test_practise_report_review_comment(new_page, shot, app_server) -> None:
     pia = new_page("/")
     shot(pia, "01-sign-in")
     sign_in(pia, "pia", app_server.password)
-    # 2. practise three turns
+    # 2. practise three turns, in a Danish scenario
+    pia.locator(key("practise.filter")).get_by_role("button", name="Danish").click()
+    idle(pia)
     pia.locator(key("practise.start")).locator("button").click()
     pia.locator(key("practise.input")).wait_for(timeout=LONG)
     idle(pia)
@@ -124,6 +126,19 @@ def test_practise_report_review_comment(new_page, shot, app_server) -> None:
     idle(pia)
     assert comment in text_of(pia)
     shot(pia, "05-review-practitioner-sees-comment")
+
+    # the supervisor searches "moments like this" in what the team shared (Chroma)
+    nav(sam, "Moments like this")
+    sam.locator(key("search.query")).locator("textarea").fill(
+        "Hvad er det vigtigste for dig at tale om?"
+    )
+    sam.get_by_role("button", name="Search").click()
+    sam.locator('[data-testid="stMain"]', has_text="Hvad er vigtigst for dig").first.wait_for(
+        timeout=LONG
+    )
+    idle(sam)
+    assert "Pia Practitioner" in text_of(sam) or "by Pia" in text_of(sam)
+    shot(sam, "05b-search-supervisor")
 
 
 def test_classroom_live_dashboard(new_page, shot, app_server) -> None:

@@ -54,6 +54,17 @@ def oidc_configured() -> bool:
         return False
 
 
+def _oidc_claims() -> dict:
+    """The identity from ``st.login`` (empty when OIDC is off or nobody signed in)."""
+    if not oidc_configured():
+        return {}
+    try:
+        claims = dict(st.user.to_dict())
+    except Exception:
+        return {}
+    return claims if claims.get("is_logged_in") else {}
+
+
 def current_user():
     """The signed-in user (a ``practice.db.User``), or None before sign-in.
 
@@ -74,8 +85,8 @@ def current_user():
         user = svc.practice.local_user()
         st.session_state[USER_KEY] = user.id
         return user
-    if oidc_configured() and st.user.is_logged_in:
-        claims = st.user.to_dict()
+    claims = _oidc_claims()
+    if claims:
         user = AccountService(svc.db).oidc_user(
             subject=str(claims.get("sub") or ""),
             email=claims.get("email") if claims.get("email_verified", True) else None,
@@ -95,7 +106,7 @@ def sign_out() -> None:
     for key in list(st.session_state.keys()):
         del st.session_state[key]
     st.session_state.update(keep)
-    if oidc_configured() and st.user.is_logged_in:
+    if _oidc_claims():
         st.logout()
 
 

@@ -105,7 +105,7 @@ def on_translate() -> None:
     target = "en" if current == "da" else "da"
     try:
         _set_text(studio.start_translation(st.session_state[TEXT], target, author=user.display_name))
-        _message("info", t("studio.translation_started", lang, lang=target.upper()))
+        _message("info", t("studio.translation_started", lang, code=target.upper()))
     except studio.StudioError as exc:
         _message("error", str(exc))
 
@@ -124,7 +124,7 @@ sources = {"new-da": t("studio.new_da", lang), "new-en": t("studio.new_en", lang
 for p in studio.list_drafts(drafts_dir):
     sources[f"draft:{p.name}"] = t("studio.draft", lang, name=p.stem)
 for s in lib.by_language(None):
-    sources[f"lib:{s.id}"] = t("studio.library_item", lang, title=s.title, lang=s.language.upper())
+    sources[f"lib:{s.id}"] = t("studio.library_item", lang, title=s.title, code=s.language.upper())
 col_a, col_b = st.columns([3, 1])
 with col_a:
     st.selectbox(t("studio.source", lang), list(sources), format_func=sources.get, key="studio.source")

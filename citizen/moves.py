@@ -91,18 +91,31 @@ def any_cue(words: list[str], cues: list[str] | tuple[str, ...]) -> bool:
 
 
 def count_cues(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
-    return sum(1 for c in cues if cue_in(words, c))
+    """How many of the cues occur in the tokenised text."""
+    joined = " ".join(words)
+    n = 0
+    for c in cues:
+        pattern = _compiled((c,))
+        if pattern is not None and pattern.search(joined):
+            n += 1
+    return n
 
 
 def cue_positions(words: list[str], cue: str) -> set[int]:
-    cw = _cue_tokens(cue)
-    n = len(cw)
+    """Indices of the words of the text covered by occurrences of the cue."""
+    pattern = _compiled((cue,))
+    if pattern is None:
+        return set()
+    n = len(_cue_tokens(cue))
+    starts: dict[int, int] = {}
+    offset = 0
+    for i, w in enumerate(words):
+        starts[offset] = i
+        offset += len(w) + 1
     out: set[int] = set()
-    if not n:
-        return out
-    for i in range(len(words) - n + 1):
-        if all(_word_matches(words[i + j], cw[j]) for j in range(n)):
-            out.update(range(i, i + n))
+    for m in pattern.finditer(" ".join(words)):
+        first = starts[m.start() + (1 if m.group(0).startswith(" ") else 0)]
+        out.update(range(first, first + n))
     return out
 
 

@@ -111,3 +111,41 @@ def test_admin_page_creates_user_sets_role_and_supervisor(svc) -> None:
     at.text_input(key="admin.reset_password").input("another good password")
     at.button(key="admin.reset").click().run()
     assert accounts.authenticate("per", "another good password") is not None
+
+
+AUTH = {
+    "redirect_uri": "http://localhost:8501/oauth2callback",
+    "cookie_secret": "x" * 32,
+    "client_id": "relpractice",
+    "client_secret": "secret",
+    "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+}
+
+
+def test_oidc_button_only_when_auth_is_configured(svc) -> None:
+    make_user(svc, "ida", "admin")
+    plain = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not [b for b in plain.button if b.key == "login.oidc"]
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.secrets["auth"] = AUTH
+    at.run()
+    assert not at.exception, at.exception
+    assert at.button(key="login.oidc").label == t("login.oidc", "da")
+    assert at.text_input(key="login.username") is not None  # local sign-in stays available
+
+
+def test_oidc_identity_signs_in_as_a_local_practitioner(svc, monkeypatch) -> None:
+    """The identity provider is external: its answer (``st.user``) is simulated."""
+    import app_pages.shell as shell
+
+    make_user(svc, "ida", "admin")
+    claims = {"is_logged_in": True, "sub": "s-1", "email": "kim@kommune.dk", "name": "Kim Lund"}
+    monkeypatch.setattr(shell, "_oidc_claims", lambda: claims)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception, at.exception
+    assert titles(at) == [t("practise.title", "da")]
+    kim = AccountService(svc.db).by_username("kim@kommune.dk")
+    assert kim is not None
+    assert kim.role == "practitioner"
+    assert kim.display_name == "Kim Lund"
+    assert "Kim Lund" in " ".join(c.value for c in at.sidebar.caption)

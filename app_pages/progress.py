@@ -27,11 +27,14 @@ else:
     import altair as alt
     import pandas as pd
 
+    order = {sid: n for n, sid in enumerate(dict.fromkeys(p.session_id for p in points), start=1)}
     df = pd.DataFrame(
         [
             {
-                "when": p.when,
-                "session": p.title,
+                "session": f"{order[p.session_id]}. {p.when:%d/%m}",
+                "n": order[p.session_id],
+                "title": p.title,
+                "date": f"{p.when:%Y-%m-%d %H:%M}",
                 "principle": p.principle_title,
                 "score": p.score,
                 "raw": round(p.raw, 2),
@@ -43,10 +46,10 @@ else:
         alt.Chart(df)
         .mark_line(point=True)
         .encode(
-            x=alt.X("when:T", title=t("progress.when", lang)),
+            x=alt.X("session:O", title=t("progress.when", lang), sort=alt.SortField("n")),
             y=alt.Y("raw:Q", title=t("progress.score", lang), scale=alt.Scale(domain=[1, 5])),
             color=alt.Color("principle:N", title=t("review.principle", lang)),
-            tooltip=["session", "principle", "score", "raw", "when"],
+            tooltip=["title", "date", "principle", "score", "raw"],
         )
     )
     st.altair_chart(chart, width="stretch")

@@ -14,6 +14,13 @@ lang = shell.lang()
 svc = shell.services()
 user = shell.current_user()
 
+
+def problem_text(exc: ImportProblem) -> str:
+    key = f"upload.error.{exc.code}"
+    reason = t(key, lang) if t(key, lang) != key else exc.reason
+    return t("upload.failed", lang, file=exc.file, reason=reason)
+
+
 st.title(t("upload.title", lang))
 st.markdown(t("upload.intro", lang))
 with st.expander(t("upload.formats", lang)):
@@ -39,9 +46,7 @@ if uploaded is None:
 try:
     parsed = parse_upload(uploaded.name, uploaded.getvalue(), uploaded.type)
 except ImportProblem as exc:
-    key = f"upload.error.{exc.code}"
-    reason = t(key, lang) if t(key, lang) != key else exc.reason
-    st.error(t("upload.failed", lang, file=exc.file, reason=reason))
+    st.error(problem_text(exc))
     st.caption(str(exc))
     st.stop()
 
@@ -73,7 +78,7 @@ title = st.text_input(
 try:
     transcript = parsed.transcript(practitioner=practitioner, language=language)
 except ImportProblem as exc:
-    st.error(t("upload.failed", lang, file=exc.file, reason=exc.reason))
+    st.error(problem_text(exc))
     st.stop()
 
 st.subheader(t("upload.preview", lang))

@@ -280,6 +280,7 @@ def train(
     out_dir: Path = MODEL_DIR,
     do_cv: bool = True,
     cache_dir: Path | None = Path("/tmp/relpractice-coder-cache"),
+    folds: int = 5,
 ) -> dict:
     annomi = load_annomi()
     examples = load_examples()
@@ -291,7 +292,7 @@ def train(
     cache = EmbeddingCache(cache_dir)
     cv: dict = {}
     if do_cv:
-        folds = 5 if len(set(annomi.groups)) >= 5 else 2
+        folds = min(folds, len(set(annomi.groups)))
         cv = cross_validate(annomi, examples, cache, folds=folds)
         cv.pop("annomi_predictions")
         print(json.dumps(cv, indent=2))
@@ -328,9 +329,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="train on a random subset (smoke)")
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--no-cv", action="store_true")
+    ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", type=Path, default=Path("/tmp/relpractice-coder-cache"))
     args = ap.parse_args(argv)
-    train(args.limit, args.out, not args.no_cv, args.cache)
+    train(args.limit, args.out, not args.no_cv, args.cache, args.folds)
     return 0
 
 

@@ -33,7 +33,7 @@ def catalogue() -> dict[str, dict[str, str]]:
     return merged
 
 
-def t(key: str, lang: str, **fmt: object) -> str:
+def t(key: str, lang: str, /, **fmt: object) -> str:
     """Translate `key` to `lang` ('da' or 'en'). A missing key shows as the key itself."""
     entry = catalogue().get(key)
     if entry is None:

@@ -55,7 +55,6 @@ DB_MODULES = {
     "test_import",
     "test_privacy",
     "test_migrations",
-    "test_faults_db",
 }
 CHROMA_MODULES = {"test_search"}
 

@@ -143,11 +143,9 @@ def test_coded_fields_and_batching(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_code_returns_flags_and_extra_keywords() -> None:
     c = get_coder().code("Du skal møde op, ellers bliver du trukket i ydelse.", None, "da")
     assert {"directive", "sanction"} <= c.flags
-    c2 = get_coder().code(
-        "Sagen skal for visitationsudvalget.", None, "da", extra={"jargon": ["visitationsudvalg"]}
-    )
-    assert "jargon" in c2.flags
-    assert "jargon" not in get_coder().code("Sagen skal for visitationsudvalget.").flags
+    text = "Sagen skal for Kløverudvalget."
+    assert "jargon" in get_coder().code(text, None, "da", extra={"jargon": ["kløverudvalg"]}).flags
+    assert "jargon" not in get_coder().code(text).flags
 
 
 def test_get_coder_thread_safe(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -275,8 +273,8 @@ def test_training_recipe_runs_on_a_subset(monkeypatch: pytest.MonkeyPatch, tmp_p
         return out
 
     monkeypatch.setattr(train_coder.EmbeddingCache, "embed", fake_embed)
-    manifest = train_coder.train(limit=250, out_dir=tmp_path, do_cv=True, cache_dir=None)
-    assert manifest["n_train"]["annomi"] == 250
+    manifest = train_coder.train(limit=120, out_dir=tmp_path, do_cv=True, cache_dir=None, folds=2)
+    assert manifest["n_train"]["annomi"] == 120
     assert 0.0 <= manifest["cv"]["annomi_macro_f1_main4"] <= 1.0
     loaded = BehaviourCoder(tmp_path)
     assert loaded.manifest["npz_sha256"] == manifest["npz_sha256"]

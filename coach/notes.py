@@ -16,6 +16,7 @@ import itertools
 from coach.rubric import load_rubric
 from coach.schema import (
     CoachReport,
+    Evidence,
     GrowthPoint,
     NoteItem,
     PrincipleScore,
@@ -38,6 +39,14 @@ def _indicator_texts(rubric: Rubric) -> dict[tuple[str, str], str]:
         for ind in [*p.indicators, *p.counter_indicators]:
             out[(p.id, ind.id)] = ind.text
     return out
+
+
+_RANK = {"signal": 0, "cue": 1, "model": 2}
+
+
+def _strongest_first(ps: PrincipleScore) -> list[Evidence]:
+    """Evidence with the clearest quotes first: signals, rubric cues, then coder labels."""
+    return sorted(ps.evidence, key=lambda e: (_RANK[e.by], e.turn))
 
 
 def _ranked(report: CoachReport) -> list[PrincipleScore]:
@@ -103,7 +112,7 @@ def make_notes(
     for ps in reversed(ranked):
         if len(went_well) >= MAX_WENT_WELL or ps.score < 3:
             break
-        for ev in ps.evidence:
+        for ev in _strongest_first(ps):
             if ev.polarity != "for" or ev.turn in used_turns:
                 continue
             what = texts.get((ps.id, ev.indicator)) or t(
@@ -125,7 +134,7 @@ def make_notes(
     for ps in ranked:
         principle = rubric.principle(ps.id)
         counters = {c.id: c for c in principle.counter_indicators}
-        for ev in ps.evidence:
+        for ev in _strongest_first(ps):
             if len(growth) >= MAX_GROWTH:
                 break
             counter = counters.get(ev.indicator)

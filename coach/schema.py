@@ -179,6 +179,9 @@ class Evidence(Strict):
     quote: str = Field(description="verbatim substring of the turn")
     polarity: Literal["for", "against"]
     indicator: str = Field(description="indicator / counter-indicator id, or a signal id")
+    by: Literal["cue", "model", "signal"] = Field(
+        default="cue", description="what matched: a rubric cue, a coder label/flag, a signal"
+    )
 
 
 class PrincipleScore(Strict):

@@ -53,7 +53,6 @@ MAX_EVIDENCE_PER_POLARITY = 5
 MIN_PRACTITIONER_TURNS = 3
 TRUST_GAIN = 5.0  # evidence weight per unit of trust change
 SIGNAL_WEIGHT = {"opening": 1.0, "ownership_problem": 2.0, "ownership_plan": 2.0}
-SIGNALS = frozenset({*SIGNAL_WEIGHT, "trust"})
 
 # MITI thresholds. R:Q and %CR from MITI 4.2.1; MITI 4.2.1 dropped %OQ, so MITI 3.1.1's.
 MITI_THRESHOLDS = {
@@ -401,7 +400,13 @@ def _score_principle(
                 tally.add(
                     polarity,
                     weight,
-                    Evidence(turn=turn.index, quote=q, polarity=polarity, indicator=ind.id),
+                    Evidence(
+                        turn=turn.index,
+                        quote=q,
+                        polarity=polarity,
+                        indicator=ind.id,
+                        by="model" if by_model else "cue",
+                    ),
                     ind.text,
                 )
 
@@ -420,11 +425,17 @@ def _score_principle(
         if first.label in ("information", "advice") and not bad:
             bad = [(quote(first.text), True)]
         if good and not bad:
-            ev = Evidence(turn=first.index, quote=good[0][0], polarity="for", indicator="opening")
+            ev = Evidence(
+                turn=first.index, quote=good[0][0], polarity="for", indicator="opening", by="signal"
+            )
             tally.add("for", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_good", lang))
         elif bad:
             ev = Evidence(
-                turn=first.index, quote=bad[0][0], polarity="against", indicator="opening"
+                turn=first.index,
+                quote=bad[0][0],
+                polarity="against",
+                indicator="opening",
+                by="signal",
             )
             tally.add("against", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_bad", lang))
 
@@ -436,7 +447,11 @@ def _score_principle(
                 polarity,
                 SIGNAL_WEIGHT[signal],
                 Evidence(
-                    turn=event.turn, quote=event.quote or "", polarity=polarity, indicator=signal
+                    turn=event.turn,
+                    quote=event.quote or "",
+                    polarity=polarity,
+                    indicator=signal,
+                    by="signal",
                 ),
                 t(key, lang),
             )
@@ -450,7 +465,11 @@ def _score_principle(
             if extreme is not None:
                 txt = transcript.turns[extreme[0]].text
                 ev = Evidence(
-                    turn=extreme[0], quote=quote(txt), polarity=polarity, indicator="trust"
+                    turn=extreme[0],
+                    quote=quote(txt),
+                    polarity=polarity,
+                    indicator="trust",
+                    by="signal",
                 )
             tally.add(
                 polarity,
@@ -488,17 +507,20 @@ def _score_principle(
 
 
 def _pick_evidence(evidence: list[Evidence]) -> list[Evidence]:
-    """At most MAX_EVIDENCE_PER_POLARITY per polarity, one per turn, in turn order."""
+    """At most MAX_EVIDENCE_PER_POLARITY per polarity, in turn order; signals first, then
+    rubric-cue matches, then coder label/flag matches; a turn at most once as a signal and
+    once as an indicator match."""
     out: list[Evidence] = []
     for polarity in ("for", "against"):
-        seen: set[int] = set()
-        signals = [e for e in evidence if e.polarity == polarity and e.indicator in SIGNALS]
-        rest = [e for e in evidence if e.polarity == polarity and e.indicator not in SIGNALS]
+        seen: set[tuple[int, bool]] = set()  # a turn once as a signal, once as a match
+        rank = {"signal": 0, "cue": 1, "model": 2}
+        ordered = sorted((e for e in evidence if e.polarity == polarity), key=lambda e: rank[e.by])
         chosen: list[Evidence] = []
-        for e in [*signals, *rest]:
-            if e.turn in seen or len(chosen) >= MAX_EVIDENCE_PER_POLARITY:
+        for e in ordered:
+            key = (e.turn, e.by == "signal")
+            if key in seen or len(chosen) >= MAX_EVIDENCE_PER_POLARITY:
                 continue
-            seen.add(e.turn)
+            seen.add(key)
             chosen.append(e)
         out.extend(sorted(chosen, key=lambda e: e.turn))
     return out

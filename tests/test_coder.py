@@ -258,6 +258,7 @@ def test_examples_file() -> None:
     assert len({r["text"] for r in rows}) == len(rows)
 
 
+@pytest.mark.slow
 def test_training_recipe_runs_on_a_subset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     from coach import train_coder
 

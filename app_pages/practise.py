@@ -106,15 +106,30 @@ def conversation(session_id: str) -> None:
         with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
             st.markdown(turn.text)
 
+    is_owner = view.info.owner == user.id
     if view.info.status == "ended":
         st.success(t("practise.ended", lang))
         show_report(view.info.id, view.report_json)
+        from app_pages.components.review_notes import render_review_notes, render_share_control
+
+        render_review_notes(view.info.id, user, lang)
+        if is_owner:
+            render_share_control(view.info.id, user, lang)
         if st.button(t("practise.new", lang), key="practise.new"):
             st.query_params.clear()
             st.rerun()
         return
 
-    renderer = llm_renderer() if view.info.backend != "offline" else None
+    if not is_owner:  # a supervisor or educator looking at an active session: read only
+        st.info(t("practise.read_only", lang))
+        return
+    renderer = None
+    if view.info.backend != "offline":
+        try:
+            renderer = llm_renderer()
+        except Exception as exc:  # misconfigured endpoint: say so, never switch silently
+            st.error(t("practise.error.llm_config", lang, reason=str(exc)))
+            return
     if view.pending is not None:
         st.warning(t("practise.pending", lang))
         if st.button(t("practise.retry", lang), key="practise.retry"):

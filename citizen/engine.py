@@ -64,6 +64,16 @@ SATURATION = 0.5  # gains shrink as trust grows: gain * (1 - SATURATION * trust)
 MAX_LOSS = 0.35  # per turn, before dynamics.loss
 MIXED_DAMP = 0.25  # gains in a turn that also has a trigger
 SCAR_DAMP = 0.2  # gains while scarred (the turns after a trigger)
+# a citizen who has already closed has less left to lose: below LOSS_KNEE losses shrink
+# towards LOSS_FLOOR of their size (guarded and resigned rather than driven to zero)
+LOSS_KNEE = 0.3
+LOSS_FLOOR = 0.3
+# people open up gradually: a new disclosure level needs this many turns since the last
+# one (or since the start), whatever the trust
+DWELL_TURNS = 2
+# met badly, the citizen becomes guarded and resigned but does not vanish: triggers do not
+# take trust below this fraction of the starting trust
+RESIGNED = 0.25
 
 # plan matching: keywords + similarity of the turn to the plan description. e5 cosine
 # similarities sit higher for Danish than for English text, hence per-language values:
@@ -117,6 +127,9 @@ class CitizenState(BaseModel):
     trajectory: list[float] = Field(default_factory=list)
     events: list[TurnEvent] = Field(default_factory=list)
     accepted_plan: str | None = None
+    coder_fallback: bool = Field(
+        False, description="turns were classified without the trained coder (weights missing)"
+    )
 
 
 class Decision(BaseModel):
@@ -146,6 +159,9 @@ class Decision(BaseModel):
     plan: PlanOutcome = Field(default_factory=PlanOutcome)
     offline_parts: list[str] = Field(default_factory=list)
     offline_reply: str
+    coder_fallback: bool = Field(
+        False, description="this turn was classified by the lexicon fallback, not the coder"
+    )
 
 
 class TurnResult(BaseModel):
@@ -180,6 +196,7 @@ def trust_delta(moves: Moves, scenario: Scenario, scar: int, trust: float) -> fl
     d = scenario.dynamics
     gain = min(MAX_GAIN, sum(GAINS[k] * s for k, s in moves.openers.items())) * d.gain
     loss = min(MAX_LOSS, sum(LOSSES[k] * s for k, s in moves.triggers.items())) * d.loss
+    loss *= LOSS_FLOOR + (1.0 - LOSS_FLOOR) * min(1.0, trust / LOSS_KNEE)
     if moves.triggers:
         gain *= MIXED_DAMP
     if scar > 0:
@@ -212,7 +229,11 @@ class NullCoder:
 
 class FlagsOnlyCoder:
     """Fallback when the trained coder cannot be loaded: no label, flags from
-    ``coach.flags.detect_flags`` (lexicon only)."""
+    ``coach.flags.detect_flags`` (lexicon only). Loud: every citizen using it logs a
+    warning and marks its state and decisions ``coder_fallback``."""
+
+    fallback = True
+    reason = ""
 
     def code(self, text: str, previous_citizen: str | None = None, language: str = "da") -> Any:
         from coach.coder import Coded
@@ -223,21 +244,23 @@ class FlagsOnlyCoder:
         )
 
 
-_fallback_warned = False
-
-
 def default_coder() -> Any:
-    """``coach.coder.get_coder()``; if its model cannot be loaded, a logged fallback."""
-    global _fallback_warned
+    """``coach.coder.get_coder()`` (the trained coder); if its model cannot be loaded, a
+    :class:`FlagsOnlyCoder` fallback, with a warning in the log every time."""
     try:
         from coach.coder import get_coder
 
         return get_coder()
-    except Exception as exc:  # missing weights etc.: the citizen still works
-        if not _fallback_warned:
-            log.warning("behaviour coder unavailable (%s); using lexicon flags only", exc)
-            _fallback_warned = True
-        return FlagsOnlyCoder()
+    except Exception as exc:  # missing weights etc.: the citizen still works, visibly
+        log.warning(
+            "behaviour coder unavailable (%s: %s); the citizen classifies turns with lexicon "
+            "flags only (coder_fallback=True in state and decisions)",
+            type(exc).__name__,
+            exc,
+        )
+        fb = FlagsOnlyCoder()
+        fb.reason = f"{type(exc).__name__}: {exc}"
+        return fb
 
 
 class Citizen:
@@ -333,7 +356,17 @@ class Citizen:
     def _decide(self, text: str) -> Decision:
         sc, st = self.scenario, self.state
         previous = self.last_reply()
-        coded = self.coder.code(text, previous, sc.language)
+        coder = self.coder
+        fallback = bool(getattr(coder, "fallback", False))
+        if fallback and not st.coder_fallback:
+            log.warning(
+                "citizen %s (session %r): behaviour coder fallback in use (%s)",
+                sc.id,
+                st.session_id,
+                getattr(coder, "reason", "") or type(coder).__name__,
+            )
+            st.coder_fallback = True
+        coded = coder.code(text, previous, sc.language)
         moves = classify(text, sc, coded, previous)
         words = tokens(text)
 
@@ -344,7 +377,9 @@ class Citizen:
 
         # trust
         before = st.trust
-        after = round(_clamp(before + trust_delta(moves, sc, st.scar, before)), 4)
+        floor = round(RESIGNED * st.start_trust, 4)
+        delta = trust_delta(moves, sc, st.scar, before)
+        after = round(_clamp(max(min(before, floor), before + delta)), 4)
         scar = sc.dynamics.scar_turns if moves.triggers else max(0, st.scar - 1)
 
         # depth: at most one level per turn, never down
@@ -392,6 +427,7 @@ class Citizen:
             plan=plan,
             offline_parts=parts,
             offline_reply=" ".join(parts),
+            coder_fallback=fallback,
         )
         st.trust = after
         st.depth = depth
@@ -423,6 +459,9 @@ class Citizen:
     def _unlocked(self, moves: Moves, topic: str | None, trust: float) -> int | None:
         nxt = self.state.depth + 1
         if nxt > 3:
+            return None
+        last = max((ev.turn for ev in self.state.events if ev.new_depth is not None), default=0)
+        if self.state.turn + 1 - last < DWELL_TURNS:
             return None
         unlock = self.scenario.disclosure[nxt].unlock
         if trust < unlock.min_trust:

@@ -25,7 +25,15 @@ OPENER_KINDS: tuple[str, ...] = tuple(o.value for o in Opener)
 MAX_STRENGTH = 3.0
 
 _TOKEN = re.compile(r"[a-zæøåäöüé0-9]+", re.IGNORECASE)
+_CUE_TOKEN = re.compile(r"[a-zæøåäöüé0-9]+\*?", re.IGNORECASE)
 _SUFFIXES = ("erne", "ende", "ene", "ede", "ing", "er", "en", "et", "es", "ed", "e", "s")
+# inflectional endings a cue word may carry in the text (Danish and English); anything
+# longer (compounds: "caseworker", "sagsbehandler") needs an explicit stem ("case*")
+INFLECTIONS: tuple[str, ...] = (
+    "erne", "ende", "ings", "ene", "ede", "ens", "ers", "ets", "ing", "er", "en", "et",
+    "es", "ed", "ne", "te", "de", "e", "s", "t", "r", "n", "d",
+)  # fmt: skip
+_INFL = "(?:" + "|".join(INFLECTIONS) + ")"
 
 
 def tokens(text: str) -> list[str]:
@@ -43,37 +51,32 @@ def stem(word: str) -> str:
     return w
 
 
-def _word_matches(text_word: str, cue_word: str) -> bool:
+@lru_cache(maxsize=8192)
+def _word_regex(cue_word: str) -> str:
+    """Regex for one cue word, matching a whole word of the text: short words and numbers
+    exactly; longer words with an inflectional ending (on the word or on its stem);
+    ``stem*`` as an explicit prefix."""
+    if cue_word.endswith("*"):
+        return re.escape(cue_word[:-1]) + r"[^ ]*"
     if len(cue_word) <= 3 or cue_word.isdigit():
-        return text_word == cue_word
-    return text_word.startswith(stem(cue_word))
+        return re.escape(cue_word)
+    st = stem(cue_word)
+    alts = [re.escape(cue_word) + _INFL + "?"]
+    if st != cue_word:
+        alts.append(re.escape(st) + _INFL)
+    return "(?:" + "|".join(alts) + ")"
 
 
 @lru_cache(maxsize=4096)
 def _cue_tokens(cue: str) -> tuple[str, ...]:
-    return tuple(tokens(cue))
-
-
-def cue_in(words: list[str], cue: str) -> bool:
-    """True when the (possibly multi-word) cue occurs in the tokenised text, matched on stems."""
-    cw = _cue_tokens(cue)
-    if not cw:
-        return False
-    n = len(cw)
-    for i in range(len(words) - n + 1):
-        if all(_word_matches(words[i + j], cw[j]) for j in range(n)):
-            return True
-    return False
+    return tuple(w.lower() for w in _CUE_TOKEN.findall(cue))
 
 
 def _cue_regex(cue: str) -> str | None:
     cw = _cue_tokens(cue)
     if not cw:
         return None
-    parts = [
-        re.escape(w) if len(w) <= 3 or w.isdigit() else re.escape(stem(w)) + r"\S*" for w in cw
-    ]
-    return " ".join(parts)
+    return " ".join(_word_regex(w) for w in cw)
 
 
 @lru_cache(maxsize=1024)
@@ -82,6 +85,12 @@ def _compiled(cues: tuple[str, ...]) -> re.Pattern[str] | None:
     if not alts:
         return None
     return re.compile(r"(?:^| )(?:" + "|".join(alts) + r")(?= |$)")
+
+
+def cue_in(words: list[str], cue: str) -> bool:
+    """True when the (possibly multi-word) cue occurs in the tokenised text as whole words
+    (inflected endings allowed, ``stem*`` for an explicit prefix), case-insensitive."""
+    return any_cue(words, (cue,))
 
 
 def any_cue(words: list[str], cues: list[str] | tuple[str, ...]) -> bool:
@@ -101,21 +110,35 @@ def count_cues(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
     return n
 
 
-def cue_positions(words: list[str], cue: str) -> set[int]:
-    """Indices of the words of the text covered by occurrences of the cue."""
+def cue_spans(words: list[str], cue: str) -> list[tuple[int, int]]:
+    """(first, last + 1) word indices of every occurrence of the cue in the text."""
     pattern = _compiled((cue,))
     if pattern is None:
-        return set()
+        return []
     n = len(_cue_tokens(cue))
     starts: dict[int, int] = {}
     offset = 0
     for i, w in enumerate(words):
         starts[offset] = i
         offset += len(w) + 1
-    out: set[int] = set()
-    for m in pattern.finditer(" ".join(words)):
+    out: list[tuple[int, int]] = []
+    joined = " ".join(words)
+    pos = 0
+    while True:
+        m = pattern.search(joined, pos)
+        if m is None:
+            break
         first = starts[m.start() + (1 if m.group(0).startswith(" ") else 0)]
-        out.update(range(first, first + n))
+        out.append((first, first + n))
+        pos = m.end()
+    return out
+
+
+def cue_positions(words: list[str], cue: str) -> set[int]:
+    """Indices of the words of the text covered by occurrences of the cue."""
+    out: set[int] = set()
+    for a, b in cue_spans(words, cue):
+        out.update(range(a, b))
     return out
 
 
@@ -126,6 +149,17 @@ def keyword_hits(words: list[str], cues: list[str] | tuple[str, ...]) -> int:
     for c in cues:
         covered |= cue_positions(words, c)
     return len(covered)
+
+
+def unmasked_cue(words: list[str], cues: list[str] | tuple[str, ...], masked: set[int]) -> bool:
+    """True when some occurrence of a cue is not wholly inside the masked word positions."""
+    if not masked:
+        return any_cue(words, cues)
+    for c in cues:
+        for a, b in cue_spans(words, c):
+            if not set(range(a, b)) <= masked:
+                return True
+    return False
 
 
 # -- built-in cue lists (Danish and English) -------------------------------------------
@@ -173,7 +207,7 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "criteria",
     ),
     "directive": (
-        "du skal",
+        "du skal",  # not "du skal ikke": see MASKS
         "du bliver nødt til",
         "du er nødt til",
         "det er et krav",
@@ -206,8 +240,8 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "konsekvenser",
         "konsekvens",
         "nedsat ydelse",
-        "frakend",
-        "tvangsanbring",
+        "frakend*",
+        "tvangsanbring*",
         "stop din",
         "sanction",
         "stop your",
@@ -273,21 +307,59 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "short on time",
         "no time",
     ),
+    # being talked about as a case (about them, administratively), not mentioning the file
+    # to show continuity ("jeg har læst din sag" is masked, see MASKS)
     "case_talk": (
-        "sagen",
-        "din sag",
+        "sagen skal",
+        "sagen er",
+        "sagen bliver",
+        "sagen blev",
+        "sagen går",
+        "sagen kan",
+        "sagen lukkes",
+        "sagen afsluttes",
+        "sagen behandles",
+        "sagen visiteres",
+        "din sag skal",
+        "din sag er",
+        "din sag bliver",
+        "din sag blev",
+        "din sag går",
+        "din sag lukkes",
+        "din sag afsluttes",
+        "lukke sagen",
+        "lukke din sag",
+        "afslutte sagen",
+        "afslutte din sag",
+        "i sagen",
+        "i din sag står",
+        "står der i din sag",
         "sagsakter",
         "journalen",
         "borgeren",
+        "borgerens",
         "sagsnummer",
         "akterne",
-        "your case",
-        "the case",
+        "your case will",
+        "your case is",
+        "your case was",
+        "your case has",
+        "your case goes",
+        "your case must",
+        "the case is",
+        "the case will",
+        "the case was",
+        "the case has",
+        "close your case",
+        "close the case",
+        "closing your case",
+        "case file",
         "the file",
+        "your file says",
+        "on file",
         "the client",
         "the citizen",
         "case number",
-        "your file",
     ),
     "labelling": (
         "umotiveret",
@@ -372,9 +444,11 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "hvem i dit liv",
         "hvad har hjulpet",
         "lykkedes",
+        "lykkes",
         "stolt",
         "klaret dig",
-        "klarede",
+        "klarede du",
+        "du klarede",
         "good at",
         "strengths",
         "who supports",
@@ -447,6 +521,23 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "tak fordi du",
         "godt at du",
         "godt du",
+        # autonomy / relief: negated obligations
+        "du skal ikke",
+        "du behøver ikke",
+        "du er ikke nødt til",
+        "det er frivilligt",
+        "det bestemmer du",
+        "du bestemmer",
+        "det er op til dig",
+        "you don't have to",
+        "you do not have to",
+        "you won't have to",
+        "you will not have to",
+        "you don't need to",
+        "you do not need to",
+        "it's up to you",
+        "it is up to you",
+        "you decide",
         "that makes sense",
         "understandable",
         "sounds hard",
@@ -458,6 +549,45 @@ BUILTIN: dict[str, tuple[str, ...]] = {
         "it's okay to",
         "no wonder",
         "good that you",
+    ),
+}
+
+# Occurrences of a kind's cues that lie wholly inside one of these phrases do not count
+# (for the built-in cues, the scenario's cues and the coder's flags alike): a negated
+# obligation is a relief, not a directive; reading their file is continuity, not case talk.
+MASKS: dict[str, tuple[str, ...]] = {
+    "directive": (
+        "du skal ikke",
+        "du skal slet ikke",
+        "du skal altså ikke",
+        "du behøver ikke",
+        "du er ikke nødt til",
+        "du bliver ikke nødt til",
+        "you don't have to",
+        "you do not have to",
+        "you won't have to",
+        "you will not have to",
+        "you don't need to",
+        "you do not need to",
+    ),
+    "case_talk": (
+        "læst din sag",
+        "læst sagen",
+        "læst i din sag",
+        "læst i sagen",
+        "kigget på din sag",
+        "kigget i din sag",
+        "kender din sag",
+        "gennemgået din sag",
+        "din sagsbehandler",
+        "read your case",
+        "read your file",
+        "read the file",
+        "looked at your case",
+        "looked at your file",
+        "gone through your file",
+        "know your case",
+        "your caseworker",
     ),
 }
 
@@ -497,11 +627,18 @@ PROPOSAL_STRONG: tuple[str, ...] = (
     "jeg tilmelder",
     "tilbyde dig",
     "tilbud om",
-    "hvad siger du til",
-    "hvad tænker du om at",
     "hvad med at",
     "hvad hvis vi",
+    "hvad hvis du",
+    "hvad hvis jeg",
+    "hvad hvis nogen",
+    "hvad hvis din",
     "skal vi prøve",
+    "jeg kan godt skrive",
+    "jeg kan skrive",
+    "jeg kan ringe",
+    "jeg kan tage med",
+    "jeg kan gå med",
     "i suggest",
     "i propose",
     "my suggestion",
@@ -520,9 +657,47 @@ PROPOSAL_STRONG: tuple[str, ...] = (
     "sign you up",
     "offer you",
     "what if we",
-    "what do you think about",
+    "what if you",
+    "what if i",
+    "what if someone",
+    "what if somebody",
+    "what if your",
+    "i can write",
+    "i can call",
+    "i can come with",
+    "i could come with",
 )
 PROPOSAL_WEAK: tuple[str, ...] = ("hvad med", "skal vi", "what about", "shall we", "let's")
+
+# asking for their view on a concrete action is a proposal ("Hvad tænker du om at starte på
+# værkstedet?", "What do you think about a course?"); asking for their view on a state of
+# affairs is not ("Hvad tænker du om, at Lene er bekymret?", "... about your neighbour?")
+_VIEW_FRAME = (
+    r"hvad\s+(?:tænker|synes|siger)\s+du\s+(?:om|til)"
+    r"|what\s+do\s+you\s+(?:think|say)\s+(?:about|of|to)"
+    r"|how\s+would\s+you\s+feel\s+about"
+)
+_SUBJECT = (
+    r"(?:jeg|du|han|hun|de|vi|i|den|det|der|din|dit|dine|man|nogen|mig|dig|dem|hende|ham"
+    r"|[A-ZÆØÅ]\w*)"
+)
+_VIEW_PROPOSAL = re.compile(
+    rf"\b(?i:{_VIEW_FRAME})\s*(?::\s*|\s)"
+    r"(?:(?i:en|et|ét|a|an|the\s+idea|ideen|this|det\s+her|følgende)\b"
+    rf"|(?i:at)\s+(?!{_SUBJECT}\b)\w+"  # 'om at starte …', not 'om at Lene …'
+    r"|(?i:(?!(?:every|some|any|no)?thing\b|being\b)\w+ing)\b)",  # 'about trying …'
+)
+# a modal offer or suggestion at the start of a sentence: "Kunne din nabo …", "Could your
+# neighbour …", "Jeg kunne skrive …", "I could call …"
+_MODAL_PROPOSAL = re.compile(
+    r"(?:^|[.!?]\s+|,\s*)(?:"
+    r"(?:kunne|could)\s+(?:din|dit|dine|nogen|en|et|vi|jeg|your|someone|somebody|a|an|we|i|one)\b"
+    r"|(?:jeg|i)\s+(?:kunne|could)\s+(?!(?:(?:også|godt|evt|eventuelt|måske|also|maybe)\s+)?"
+    r"(?:forstå|høre|se|mærke|fornemme|læse|lide|ikke|understand|hear|see|tell|feel|imagine"
+    r"|not)\b)\w+"
+    r")",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -612,10 +787,34 @@ def own_words_overlap(text_words: list[str], previous_citizen: str | None) -> in
 
 
 def detect_proposal(text: str) -> bool:
+    """A concrete suggested action (not a question about their view)."""
     words = tokens(text)
     if any_cue(words, PROPOSAL_STRONG):
         return True
+    flat = " ".join(text.split())
+    if _VIEW_PROPOSAL.search(flat) or _MODAL_PROPOSAL.search(flat.strip()):
+        return True
     return len(words) >= 6 and any_cue(words, PROPOSAL_WEAK)
+
+
+def _masked_positions(words: list[str]) -> dict[str, set[int]]:
+    out: dict[str, set[int]] = {}
+    for kind, phrases in MASKS.items():
+        pos: set[int] = set()
+        for p in phrases:
+            pos |= cue_positions(words, p)
+        if pos:
+            out[kind] = pos
+    return out
+
+
+def _fires(words: list[str], kind: str, scenario: Scenario, masked: dict[str, set[int]]) -> bool:
+    """Whether a cue of this kind (built-in or the scenario's) occurs outside its masks."""
+    cues = list(BUILTIN.get(kind, ()))
+    for cue in (*scenario.triggers, *scenario.openers):
+        if cue.kind.value == kind:
+            cues += cue.keywords
+    return bool(cues) and unmasked_cue(words, cues, masked.get(kind, set()))
 
 
 def classify(
@@ -630,10 +829,13 @@ def classify(
     """
     words = tokens(text)
     moves = Moves()
+    masked = _masked_positions(words)
     if coded is not None:
         moves.label = str(getattr(coded, "label", "other"))
         moves.confidence = float(getattr(coded, "confidence", 0.0))
         for flag in getattr(coded, "flags", ()) or ():
+            if flag in masked and not _fires(words, flag, scenario, masked):
+                continue  # the coder's lexicon saw "du skal" in "du skal ikke …"
             if flag in TRIGGER_KINDS:
                 _bump(moves.triggers, flag, 1.0)
             elif flag in OPENER_KINDS:
@@ -642,11 +844,12 @@ def classify(
             _bump(moves.openers, LABEL_MOVES[moves.label], 1.0)
 
     for kind, cues in BUILTIN.items():
-        if cues and any_cue(words, cues):
+        if cues and unmasked_cue(words, cues, masked.get(kind, set())):
             target = moves.triggers if kind in TRIGGER_KINDS else moves.openers
             _bump(target, kind, 1.0)
     for tcue in scenario.triggers:
-        if tcue.keywords and any_cue(words, tcue.keywords):
+        kind_mask = masked.get(tcue.kind.value, set())
+        if tcue.keywords and unmasked_cue(words, tcue.keywords, kind_mask):
             _bump(moves.triggers, tcue.kind.value, tcue.weight)
     for ocue in scenario.openers:
         if ocue.keywords and any_cue(words, ocue.keywords):

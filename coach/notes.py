@@ -128,30 +128,35 @@ def make_notes(
             used_turns.add(ev.turn)
             break
 
-    # Growth points: observed counter-indicators, weakest principles first, with alternatives.
+    # Growth points: observed counter-indicators with authored alternatives; weakest
+    # principles first, one per principle before a second from the same principle.
     growth: list[GrowthPoint] = []
     seen: set[str] = set()
-    for ps in ranked:
-        principle = rubric.principle(ps.id)
-        counters = {c.id: c for c in principle.counter_indicators}
-        for ev in _strongest_first(ps):
-            if len(growth) >= MAX_GROWTH:
-                break
-            counter = counters.get(ev.indicator)
-            if ev.polarity != "against" or counter is None or counter.id in seen:
-                continue
-            seen.add(counter.id)
-            alternative = counter.alternatives[ev.turn % len(counter.alternatives)]
-            growth.append(
-                GrowthPoint(
-                    principle=ps.id,
-                    indicator=counter.id,
-                    text=t("report.notes.growth_item", lang, principle=ps.title, what=counter.text),
-                    turn=ev.turn,
-                    quote=ev.quote,
-                    alternative=alternative,
+    for per_principle in (1, MAX_GROWTH):
+        for ps in ranked:
+            principle = rubric.principle(ps.id)
+            counters = {c.id: c for c in principle.counter_indicators}
+            taken = sum(g.principle == ps.id for g in growth)
+            for ev in _strongest_first(ps):
+                if len(growth) >= MAX_GROWTH or taken >= per_principle:
+                    break
+                counter = counters.get(ev.indicator)
+                if ev.polarity != "against" or counter is None or counter.id in seen:
+                    continue
+                seen.add(counter.id)
+                taken += 1
+                growth.append(
+                    GrowthPoint(
+                        principle=ps.id,
+                        indicator=counter.id,
+                        text=t(
+                            "report.notes.growth_item", lang, principle=ps.title, what=counter.text
+                        ),
+                        turn=ev.turn,
+                        quote=ev.quote,
+                        alternative=counter.alternatives[ev.turn % len(counter.alternatives)],
+                    )
                 )
-            )
 
     weakest = ranked[0]
     goal_principle = rubric.principle(growth[0].principle if growth else weakest.id)

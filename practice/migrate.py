@@ -84,15 +84,30 @@ def upgrade(db: Database, revision: str = "head") -> None:
                 return
     except Exception as exc:
         raise MigrationError(_unavailable(db.url, exc)) from exc
-    with _local_lock, db.engine.begin() as conn:
-        _lock(conn)  # released at the end of this transaction (PostgreSQL)
-        current = current_revision(conn)
-        if current is None and "users" in inspect(conn).get_table_names():
-            log.warning("database created before migrations existed: stamping %s", INITIAL_REVISION)
-            # the tables of the initial revision; anything newer is added by the upgrade
-            Base.metadata.create_all(conn, checkfirst=True, tables=_initial_tables())
-            command.stamp(alembic_config(connection=conn), INITIAL_REVISION)
-        command.upgrade(alembic_config(connection=conn), revision)
+    try:
+        with _local_lock, db.engine.begin() as conn:
+            _lock(conn)  # released at the end of this transaction (PostgreSQL)
+            current = current_revision(conn)
+            if current is None and "users" in inspect(conn).get_table_names():
+                log.warning("database created before migrations: stamping %s", INITIAL_REVISION)
+                # the tables of the initial revision; anything newer is added by the upgrade
+                Base.metadata.create_all(conn, checkfirst=True, tables=_initial_tables())
+                command.stamp(alembic_config(connection=conn), INITIAL_REVISION)
+            command.upgrade(alembic_config(connection=conn), revision)
+    except Exception as exc:
+        # another process (a second replica on SQLite, which has no advisory lock) may have
+        # migrated at the same moment: fine if the schema is now current
+        try:
+            with db.engine.connect() as conn:
+                if revision == "head" and current_revision(conn) == head_revision():
+                    return
+        except Exception:
+            pass
+        raise MigrationError(
+            f"The database schema could not be brought up to date ({type(exc).__name__}: "
+            f"{str(exc).splitlines()[0][:300] if str(exc) else ''}). Run "
+            "`python -m practice.migrate upgrade` to see the details."
+        ) from exc
 
 
 def _initial_tables() -> list:

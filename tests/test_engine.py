@@ -455,3 +455,153 @@ def test_topic_index_cached_by_content(scenario: Scenario) -> None:
         update={"topics": [edited.topics[0].model_copy(update={"examples": ["Andet?"]})]}
     )
     assert scenario_index(other, Fake()) is not first
+
+
+# -- cue errors found by the scenario authors (regressions) ---------------------------------
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Du skal ikke fortælle det hele forfra.",
+        "Du behøver ikke svare på alt i dag.",
+        "You don't have to tell it all again.",
+        "You won't have to repeat everything.",
+    ],
+)
+def test_negated_obligation_is_not_directive(scenario: Scenario, text: str) -> None:
+    coded = Coded("information", 0.5, frozenset({"directive"}))  # a lexicon saw "du skal"
+    for c in (None, coded):
+        moves = classify(text, scenario, c)
+        assert "directive" not in moves.triggers, text
+        assert "validation" in moves.openers, text
+
+
+def test_negation_masks_only_its_own_phrase(scenario: Scenario) -> None:
+    moves = classify("Du skal ikke fortælle det hele igen, men du skal møde op mandag.", scenario)
+    assert "directive" in moves.triggers
+    assert "directive" in classify("You must not miss it. You have to come.", scenario).triggers
+
+
+@pytest.mark.parametrize(
+    ("text", "case_talk"),
+    [
+        ("Jeg har læst din sag, så du skal ikke starte forfra.", False),
+        ("I have read your file, so you won't have to start again.", False),
+        ("Sagen skal afsluttes inden fredag.", True),
+        ("Borgeren er udeblevet to gange.", True),
+        ("Har du dit sagsnummer?", True),
+        ("Your case will be closed on Friday.", True),
+        ("The client did not attend.", True),
+        ("Your caseworker is on leave.", False),
+        ("Din sagsbehandler er syg i dag.", False),
+    ],
+)
+def test_case_talk_is_being_talked_about_as_a_case(
+    scenario: Scenario, text: str, case_talk: bool
+) -> None:
+    assert ("case_talk" in classify(text, scenario).triggers) is case_talk
+
+
+def test_scenario_case_cue_masked_by_continuity() -> None:
+    lib = load_library()
+    amira = lib.get("leaving-care-amira-da")  # its case_talk cues include "din sag"
+    assert "case_talk" in classify("Der står i din sag, at du stak af.", amira).triggers
+    assert "case_talk" not in classify("Jeg har læst din sag. Hvordan har du det?", amira).triggers
+
+
+def test_cues_match_whole_words_with_explicit_stems() -> None:
+    assert not cue_in(tokens("your caseworker"), "your case")
+    assert cue_in(tokens("your cases"), "your case")
+    assert not cue_in(tokens("sagsbehandleren"), "sagen")
+    assert cue_in(tokens("tvangsanbringelsen"), "tvangsanbring*")
+    assert not cue_in(tokens("Er du klar?"), "klarede")
+    assert cue_in(tokens("Sanktionerne"), "sanktion")
+
+
+@pytest.mark.parametrize(
+    ("text", "proposal"),
+    [
+        ("Hvad tænker du om, at Lene er bekymret?", False),
+        ("Hvad tænker du om at Lene er bekymret?", False),
+        ("What do you think about your neighbour?", False),
+        ("What do you think about the plan you received?", False),
+        ("Hvad kunne din nabo gøre?", False),
+        ("Jeg kunne godt forstå, at du blev vred.", False),
+        ("I could see you were upset.", False),
+        ("Could you tell me more?", False),
+        ("Hvad tænker du om at starte på værkstedet?", True),
+        ("Jeg kunne skrive til udlejeren for dig.", True),
+        ("Kunne din nabo hjælpe med indkøb?", True),
+        ("What if you called her tomorrow?", True),
+        ("What if someone came along to the doctor?", True),
+        ("Could your neighbour drive you?", True),
+        ("What do you think about trying the club?", True),
+    ],
+)
+def test_proposal_is_a_concrete_action(scenario: Scenario, text: str, proposal: bool) -> None:
+    assert classify(text, scenario).proposal is proposal
+
+
+def test_view_question_is_not_refused_as_not_mine(scenario: Scenario) -> None:
+    c = new(scenario)
+    c.state.trust, c.state.depth = 0.9, 3
+    r = c.respond("Hvad tænker du om, at Lene er bekymret?")
+    assert r.decision.plan.reason == "none"
+
+
+def test_hvem_har_du_is_strengths_or_network(scenario: Scenario) -> None:
+    assert "asks_strengths" in classify("Hvem har du at ringe til?", scenario).openers
+    assert "asks_strengths" in classify("Who do you have around you?", scenario).openers
+
+
+# -- coder fallback is loud ------------------------------------------------------------------
+def test_coder_fallback_is_flagged_and_logged(
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import coach.coder
+
+    def broken() -> object:
+        raise coach.coder.ModelError("weights not found")
+
+    monkeypatch.setattr(coach.coder, "get_coder", broken)
+    c = start(scenario)
+    with caplog.at_level("WARNING", logger="citizen.engine"):
+        d = c.decide("Hvad betyder mest for dig?")
+    assert d.coder_fallback
+    assert c.state.coder_fallback
+    assert "weights not found" in caplog.text
+    assert "fallback" in caplog.text
+    assert not new(scenario).decide("Hej").coder_fallback  # a real (here: null) coder
+
+
+def test_real_coder_is_default_when_weights_exist(scenario: Scenario) -> None:
+    from coach.coder import MODEL_DIR, BehaviourCoder
+
+    if not (MODEL_DIR / "coder-v1.npz").exists():
+        pytest.skip("coder weights not shipped")
+    c = start(scenario)
+    assert isinstance(c.coder, BehaviourCoder)
+    assert not c.decide("Hvad betyder mest for dig?").coder_fallback
+
+
+def test_one_embedding_per_turn_shared_with_coder(scenario: Scenario) -> None:
+    from coach.coder import MODEL_DIR
+    from practice.embeddings import get_embedder
+
+    if not (MODEL_DIR / "coder-v1.npz").exists():
+        pytest.skip("coder weights not shipped")
+    emb = get_embedder()
+    c = start(scenario)
+    c.respond("Hej")  # warm: scenario index embedded
+    calls: list[int] = []
+    real = emb._encode
+
+    def counting(texts: list[str], is_query: bool):  # type: ignore[no-untyped-def]
+        calls.append(len(texts))
+        return real(texts, is_query)
+
+    emb._encode = counting  # type: ignore[method-assign]
+    try:
+        c.respond("Hvad ville hjælpe dig med morgenerne, tænker du? (unik 7431)")
+    finally:
+        del emb._encode
+    assert calls == [1]

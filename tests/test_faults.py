@@ -314,3 +314,48 @@ def test_read_only_database_refuses_loudly_and_loses_nothing(tmp_path, monkeypat
         assert texts[1] == "Hvordan går det?"
     finally:
         rw.db.dispose()
+
+
+# --------------------------------------------------------------------------- concurrency
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["offline", "llm"])
+def test_concurrent_sessions_lose_no_turn(backend: str, tmp_path: Path) -> None:
+    """bench/load.py in miniature: simultaneous sessions in one process, every typed turn
+    found in the database afterwards, every one answered (the LLM run goes through
+    bench/fake_llm_server.py on loopback)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "bench" / "load.py"),
+            "--sessions",
+            "6",
+            "--turns",
+            "3",
+            "--think-ms",
+            "0",
+            "--backend",
+            backend,
+            "--llm-ttft-ms",
+            "50",
+            "--llm-token-ms",
+            "2",
+            "--data-dir",
+            str(tmp_path / "bench"),
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "RELPRACTICE_SEARCH_INDEX": "off"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["turns"] == 18
+    assert result["errors"] == 0
+    assert result["lost_turns"] == 0
+    assert result["missing_replies"] == 0
+    assert 0 < result["p50_ms"] <= result["p95_ms"]
+    if backend == "llm":
+        assert result["llm_requests"] >= 18

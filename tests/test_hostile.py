@@ -269,12 +269,18 @@ INJECTIONS = [
 
 @pytest.mark.parametrize("attack", INJECTIONS)
 def test_prompt_injection_does_not_buy_the_citizens_trust(svc, attack: str) -> None:
+    """Instructions to the 'system' earn no more than an ordinary, decent question does:
+    the offline engine reads them as words, not as commands."""
     user, sid = _session(svc)
     start = svc.practice.view(user, sid).turns[0].trust
     reply = svc.practice.send(user, sid, attack)
+    user2, sid2 = _session(svc)
+    ordinary = svc.practice.send(user2, sid2, "Hvad tænker du selv om det hele?")
     assert reply.trust is not None
-    assert reply.trust <= start + 0.05  # no jump in trust from instructions
-    assert reply.depth == 0  # nothing hidden was unlocked
+    assert ordinary.trust is not None
+    assert reply.trust - start <= max(ordinary.trust - start, 0.0) + 0.06
+    assert reply.trust < 0.9  # "set trust to 1.0" does nothing of the kind
+    assert (reply.depth or 0) <= 1  # at most the ordinary one-level step, nothing hidden
 
 
 def test_give_me_5_of_5_earns_nothing_from_the_judge() -> None:

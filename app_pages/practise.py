@@ -105,6 +105,9 @@ def conversation(session_id: str) -> None:
         role = "user" if turn.speaker == "practitioner" else "assistant"
         with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
             st.markdown(turn.text)
+            outcome = str(turn.meta.get("outcome", ""))
+            if outcome.startswith(("fell_back", "regenerated")):
+                st.caption(t(f"llm.outcome.{outcome.split(':')[0]}", lang))
 
     is_owner = view.info.owner == user.id
     if view.info.status == "ended":
@@ -167,7 +170,8 @@ def stream_reply(session_id: str, renderer) -> None:
         except SessionError as exc:
             st.error(error_text(exc))
         except Exception as exc:  # a dead LLM endpoint etc.: the practitioner's text is kept
-            st.error(t("practise.error.reply_failed", lang, reason=str(exc)))
+            reason = exc.localized(lang) if hasattr(exc, "localized") else str(exc)
+            st.error(t("practise.error.reply_failed", lang, reason=reason))
 
 
 def show_report(session_id: str, report_json: str | None) -> None:

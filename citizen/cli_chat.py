@@ -100,7 +100,16 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
         else:
             history = citizen.history
             decision = citizen.decide(text)
-            reply = "".join(renderer.stream(scenario, decision, history)).strip()
+            try:
+                reply = "".join(renderer.stream(scenario, decision, history)).strip()
+            except Exception as exc:  # an LLM error mid-session: say which turn, stop cleanly
+                print(
+                    json.dumps({"error": str(exc), "turn": citizen.state.turn, "unanswered": text}, ensure_ascii=False),
+                    file=stdout,
+                    flush=True,
+                )
+                print(f"citizen chat: turn {citizen.state.turn} was not answered: {exc}", file=stderr)
+                return 3
             citizen.record_reply(reply)
         out: dict[str, Any] = {
             "turn": citizen.state.turn,

@@ -59,8 +59,8 @@ LOSSES: dict[str, float] = {
     "case_talk": 0.07,
     "labelling": 0.13,
 }
-MAX_GAIN = 0.12  # per turn, before dynamics.gain
-SATURATION = 0.5  # gains shrink as trust grows: gain * (1 - SATURATION * trust)
+MAX_GAIN = 0.11  # per turn, before dynamics.gain
+SATURATION = 0.7  # gains shrink as trust grows: gain * (1 - SATURATION * trust)
 MAX_LOSS = 0.35  # per turn, before dynamics.loss
 MIXED_DAMP = 0.25  # gains in a turn that also has a trigger
 SCAR_DAMP = 0.2  # gains while scarred (the turns after a trigger)

@@ -4,6 +4,7 @@
   reflects their words back, asks what matters, about strengths and network, asks
   permission, follows the scenario's topics, and finally proposes the scenario's first
   acceptable plan in its own terms.
+- :class:`MixedPractitioner` is relational with one system move mid-way.
 - :class:`SystemPractitioner` talks jargon, gives directives, threatens sanctions, doubts
   the citizen, rushes and talks about them as a case.
 
@@ -109,14 +110,26 @@ UNRELATED_PLANS: dict[str, list[str]] = {
 }
 
 
-def _echo(reply: str, language: str, max_words: int = 9) -> str:
-    first = re.split(r"[.!?…]", reply.strip())[0] or reply
+NEUTRAL_ECHO = {"da": "det har været svært", "en": "it has been hard"}
+
+
+def _echo(reply: str, language: str, max_words: int = 9, scenario: Scenario | None = None) -> str:
+    """The first sentence of the reply in the second person. With a scenario, sentences
+    whose echo would contain a trigger ("…you was lying") are skipped: a relational
+    practitioner does not hand the citizen's hardest word back to them."""
+    sentences = [x for x in re.split(r"[.!?…]", reply.strip()) if x.strip()] or [reply]
     swap = _SWAP[language]
-    out = []
-    for w in first.split()[:max_words]:
-        bare = w.strip(",;:»«\"'").lower()
-        out.append(swap.get(bare, w.strip(",;:»«\"'")))
-    return " ".join(out).strip() or reply
+    for sentence in sentences:
+        out = []
+        for w in sentence.split()[:max_words]:
+            bare = w.strip(",;:»«\"'").lower()
+            out.append(swap.get(bare, w.strip(",;:»«\"'")))
+        echo = " ".join(out).strip()
+        if echo and (scenario is None or not classify(echo, scenario).triggers):
+            return echo
+        if scenario is None:
+            return echo or reply
+    return NEUTRAL_ECHO[language]
 
 
 def clean_examples(scenario: Scenario, topic_id: str) -> list[str]:
@@ -135,6 +148,7 @@ class RelationalPractitioner:
         self.propose_early = propose_early
         self.n = 0
         self._example_i: dict[str, int] = {}
+        self._proposed_at: int | None = None
 
     def _target_topics(self, citizen: Citizen) -> list[str]:
         sc = self.scenario
@@ -164,13 +178,16 @@ class RelationalPractitioner:
         self.n += 1
         early = self.propose_early and citizen.state.depth >= 3 and self.n >= 6
         ready = self.n >= self.propose_at or early
-        if ready and citizen.state.accepted_plan is None:
+        # a proposal that was not taken up is not repeated at once: listen a while first
+        waited = self._proposed_at is None or self.n - self._proposed_at >= 3
+        if ready and waited and citizen.state.accepted_plan is None:
+            self._proposed_at = self.n
             return self.proposal()
         frames = RELATIONAL[self.lang]
         frame = frames[0] if self.n == 1 else frames[1 + (self.n - 2) % (len(frames) - 1)]
         text = frame.format(
             name=self.scenario.persona.name,
-            echo=_echo(citizen.last_reply(), self.lang),
+            echo=_echo(citizen.last_reply(), self.lang, scenario=self.scenario),
             example=self._example(citizen),
         )
         return " ".join(text.split())
@@ -186,3 +203,21 @@ class SystemPractitioner:
         text = lines[self.n % len(lines)]
         self.n += 1
         return text
+
+
+class MixedPractitioner(RelationalPractitioner):
+    """Mostly relational, with one system move (a line of :data:`SYSTEM`) at turn
+    ``trigger_at``: the citizen should dip visibly and recover only slowly."""
+
+    def __init__(
+        self, scenario: Scenario, trigger_at: int = 5, system_line: int = 3, **kw: object
+    ) -> None:
+        super().__init__(scenario, **kw)  # type: ignore[arg-type]
+        self.trigger_at = trigger_at
+        self.system_line = system_line
+
+    def next_turn(self, citizen: Citizen) -> str:
+        if self.n + 1 == self.trigger_at:
+            self.n += 1
+            return SYSTEM[self.lang][self.system_line]
+        return super().next_turn(citizen)

@@ -220,3 +220,31 @@ def test_search_page_results_access(monkeypatch) -> None:
     shown = texts(at)
     assert "Hvad er vigtigst for dig lige nu?" in shown
     assert "Hvad betyder mest for dig i dag?" not in shown  # Bo's turn: not Pia's to see
+
+
+def test_signed_in_student_joins_as_themselves_and_guest_sees_only_the_join_page() -> None:
+    svc = services()
+    edna = make_user("edna", "educator")
+    info = rooms(svc).open_class(edna, sorted(svc.library().scenarios)[0])
+    at = page("app_pages/join.py", username="pia", join=info.code)
+    at.run()
+    assert not at.exception, at.exception
+    assert "Pia" in texts(at)
+    at.button[0].click()
+    at.run()
+    assert not at.exception, at.exception
+    pia = make_user("pia")
+    with svc.db.Session() as s:
+        assert s.query(PracticeSession).filter_by(class_id=info.id, owner_id=pia.id).count() == 1
+        assert s.query(User).filter(User.username.like("guest-%")).count() == 0
+    assert "as" not in at.query_params  # a real account needs no token in the link
+    # a name-only guest gets the join page and nothing else (no sessions list, no search)
+    guest = rooms(svc).guest_join(info.code, "Gæst")
+    g = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    g.session_state["shell.user_id"] = guest.id
+    g.switch_page("app_pages/search.py")
+    g.run()
+    assert not g.exception, g.exception
+    shown = texts(g)
+    assert "Find lignende øjeblikke" not in shown
+    assert "Deltag i en klasse" in shown  # the join page, the guest's only page

@@ -1,8 +1,12 @@
 """Fidelity of the simulated citizen, for every scenario in the library and the fixture.
 
-- a scripted relational practitioner reaches depth 3 within 12 turns (and gets a plan);
-- a scripted system practitioner keeps the citizen at depth <= 1 for 15 turns;
+- a scripted relational practitioner reaches depth 3 no earlier than turn 6 and within 12
+  turns (and gets a plan), later for the hardest scenarios than for the easiest;
+- a scripted system practitioner keeps the citizen at depth <= 1 for 15 turns; the citizen
+  ends guarded and resigned (clearly lower, not necessarily at zero);
 - the two trajectories diverge clearly;
+- one trigger in an otherwise relational conversation gives a visible dip and a slow
+  recovery;
 - no plan outside the acceptable plans is ever accepted, even at full trust;
 - prompt injections leave the citizen in character (authored lines only, no hidden facts
   beyond the depth reached, no evaluation);
@@ -14,6 +18,7 @@
 from __future__ import annotations
 
 import os
+from functools import cache
 from pathlib import Path
 
 import pytest
@@ -22,7 +27,13 @@ import yaml
 from citizen.engine import Citizen, NullCoder, start
 from citizen.library import load_library
 from citizen.schema import Scenario
-from citizen.scripted import SYSTEM, UNRELATED_PLANS, RelationalPractitioner, SystemPractitioner
+from citizen.scripted import (
+    SYSTEM,
+    UNRELATED_PLANS,
+    MixedPractitioner,
+    RelationalPractitioner,
+    SystemPractitioner,
+)
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 LIBRARY = load_library(extra=(FIXTURES / "scenarios",))
@@ -124,20 +135,66 @@ def test_library_has_scenarios() -> None:
     assert not [p for p in LIBRARY.errors if "fixtures" in p.file]
 
 
+@cache
+def relational_run(scenario_id: str) -> tuple[Citizen, list[int]]:
+    scenario = LIBRARY.get(scenario_id)
+    return play(scenario, RelationalPractitioner(scenario), 14)
+
+
+def first_turn_at(depths: list[int], depth: int) -> int | None:
+    return depths.index(depth) + 1 if depth in depths else None
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_relational_opens_system_closes(scenario: Scenario) -> None:
-    rel, rel_depths = play(scenario, RelationalPractitioner(scenario), 14)
-    assert 3 in rel_depths[:12], f"relational depths {rel_depths}"
+    rel, rel_depths = relational_run(scenario.id)
+    d3 = first_turn_at(rel_depths, 3)
+    assert d3 is not None, f"relational depths {rel_depths}"
+    assert 6 <= d3 <= 12, f"depth 3 at turn {d3}: {rel_depths}"
     assert rel.state.accepted_plan == scenario.acceptable_plans[0].id
     sysc, sys_depths = play(scenario, SystemPractitioner(scenario), 15)
     assert max(sys_depths) <= 1, f"system depths {sys_depths}"
     assert sysc.state.accepted_plan is None
     assert rel.state.trust - sysc.state.trust >= 0.3
+    assert sysc.state.trust > 0.0  # guarded and resigned, not gone
     # the trajectories diverge early and stay apart
     assert all(
         r > s for r, s in zip(rel.state.trajectory[3:15], sysc.state.trajectory[3:15], strict=False)
     )
     assert sysc.state.trust < scenario.dynamics.start_trust
+
+
+def test_depth_3_not_before_turn_6_and_later_when_harder() -> None:
+    by_difficulty: dict[int, list[int]] = {}
+    for scenario in SCENARIOS:
+        _, depths = relational_run(scenario.id)
+        d3 = first_turn_at(depths, 3)
+        assert d3 is not None
+        assert d3 >= 6, f"{scenario.id}: depth 3 at turn {d3}"
+        by_difficulty.setdefault(scenario.difficulty, []).append(d3)
+    easy, hard = min(by_difficulty), max(by_difficulty)
+    assert easy < hard
+    mean = {k: sum(v) / len(v) for k, v in by_difficulty.items()}
+    assert mean[hard] > mean[easy], mean
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
+def test_one_trigger_gives_a_dip_and_slow_recovery(scenario: Scenario) -> None:
+    at = 5
+    mixed, depths = play(scenario, MixedPractitioner(scenario, trigger_at=at), 14)
+    rel, _ = relational_run(scenario.id)
+    traj, good = mixed.state.trajectory, rel.state.trajectory
+    ev = mixed.state.events[at - 1]
+    assert ev.triggers, ev.text
+    before, dip = traj[at - 2], traj[at - 1]
+    assert dip <= before - 0.1, f"no visible dip: {traj}"
+    # one (or two) good turns after the trigger do not restore trust: the scar
+    assert traj[at] < before - 0.05, traj
+    assert traj[at + 1] < before, traj
+    # … but steady relational practice recovers it, more slowly than without the trigger
+    assert traj[-1] > before, traj
+    assert all(m < g for m, g in zip(traj[at - 1 : at + 4], good[at - 1 : at + 4], strict=True))
+    assert max(depths) >= 2
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)

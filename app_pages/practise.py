@@ -141,10 +141,15 @@ def conversation(session_id: str) -> None:
 
     prompt = st.chat_input(t("practise.input", lang, name=name), key="practise.input")
     if prompt:
+        from sqlalchemy.exc import SQLAlchemyError
+
         try:
             stored = svc.practice.add_practitioner_turn(user, session_id, prompt)
         except SessionError as exc:
             st.error(error_text(exc))
+        except SQLAlchemyError as exc:  # database unavailable: say so, give the text back
+            st.error(t("ops.db_unavailable", lang, error=type(exc).__name__))
+            st.code(prompt, language=None)
         else:
             with st.chat_message("user", avatar="🧑‍💼"):
                 st.markdown(stored)

@@ -591,6 +591,46 @@ MASKS: dict[str, tuple[str, ...]] = {
     ),
 }
 
+# Talk to the machine rather than to the person (prompt injection, role-play breaking,
+# asking for scores): the citizen does not understand it, so nothing in it opens them.
+META: tuple[str, ...] = (
+    "system prompt",
+    "systemprompt*",
+    "instructions",
+    "instruktioner",
+    "role play",
+    "roleplay",
+    "rollespil*",
+    "scenario*",
+    "scenarie*",
+    "language model",
+    "sprogmodel*",
+    "chatgpt",
+    "ai",
+    "hidden facts",
+    "skjulte fakta",
+    "disclosure",
+    "the author",
+    "forfatteren",
+    "rubric",
+    "rubrik*",
+    "score",
+    "rate my",
+    "evaluate my",
+    "vurder min",
+    "giv mig en karakter",
+    "give me feedback",
+    "giv mig feedback",
+    "you are now",
+    "du er nu",
+    "pretend you are",
+    "lad som om du er",
+    "stop being",
+    "stop med at være",
+    "depth 3",
+    "dybde 3",
+)
+
 # coder labels that count as opener moves
 LABEL_MOVES: dict[str, str] = {
     "open_question": "open_question",
@@ -709,6 +749,7 @@ class Moves:
     triggers: dict[str, float] = field(default_factory=dict)
     openers: dict[str, float] = field(default_factory=dict)
     proposal: bool = False
+    meta: bool = False  # talks to the machine, not to the person: opens nothing
 
     @property
     def kinds(self) -> list[str]:
@@ -865,4 +906,8 @@ def classify(
     if "suspicion" in moves.triggers:
         moves.openers.pop("open_question", None)
     moves.proposal = detect_proposal(text)
+    if any_cue(words, META):
+        moves.meta = True
+        moves.openers.clear()
+        moves.proposal = False
     return moves

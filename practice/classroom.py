@@ -754,6 +754,9 @@ PDF_TEXT = {
     "trust_up": {"da": "tilliden steg {d:+.2f}", "en": "trust rose {d:+.2f}"},
     "coach_good": {"da": "coachen: {ind}", "en": "coach: {ind}"},
     "none": {"da": "Ingen endnu.", "en": "None yet."},
+    "joined_status": {"da": "tilmeldt", "en": "joined"},
+    "active_status": {"da": "i gang", "en": "practising"},
+    "ended_status": {"da": "afsluttet", "en": "ended"},
 }
 
 
@@ -835,7 +838,7 @@ def class_report_pdf(board: Dashboard, debrief: Debrief, lang: str) -> bytes:
     for st in board.students:
         bits = [
             f"{_pdf_t('student', lang)} {st.alias}",
-            st.status,
+            _pdf_t(f"{st.status}_status", lang),
             f"{st.turns} turns" if lang == "en" else f"{st.turns} replikker",
         ]
         if st.trust is not None:

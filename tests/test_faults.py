@@ -359,3 +359,32 @@ def test_concurrent_sessions_lose_no_turn(backend: str, tmp_path: Path) -> None:
     assert 0 < result["p50_ms"] <= result["p95_ms"]
     if backend == "llm":
         assert result["llm_requests"] >= 18
+
+
+def test_practise_page_says_clearly_when_the_database_cannot_save(monkeypatch) -> None:
+    """On the page: a clear message that the turn was not saved, and the typed text shown
+    back so it can be copied (never a silent loss, never a raw traceback)."""
+    from app_test_helpers import APP
+    from streamlit.testing.v1 import AppTest
+
+    from practice.i18n import t
+
+    svc = build_services(load_settings())
+    user = svc.practice.local_user()
+    scenario_id = sorted(svc.library().scenarios)[0]
+    sid = svc.practice.start(user, scenario_id).info.id
+    path = svc.db.url.split("///", 1)[1]
+    svc.db.dispose()
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///file:{path}?mode=ro&uri=true")
+
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["shell.user_id"] = user.id
+    at.query_params["session"] = sid
+    at.run()
+    assert not at.exception, at.exception
+    typed = "Det her må ikke gå tabt."
+    at.chat_input(key="practise.input").set_value(typed).run()
+    assert not at.exception, at.exception
+    expected = t("ops.db_unavailable", "da", error="OperationalError")
+    assert expected in [e.value for e in at.error]
+    assert typed in [c.value for c in at.code]

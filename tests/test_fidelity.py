@@ -181,7 +181,8 @@ def test_depth_3_not_before_turn_6_and_later_when_harder() -> None:
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=IDS)
 def test_one_trigger_gives_a_dip_and_slow_recovery(scenario: Scenario) -> None:
     at = 5
-    mixed, depths = play(scenario, MixedPractitioner(scenario, trigger_at=at), 14)
+    practitioner = MixedPractitioner(scenario, trigger_at=at, propose_at=99, propose_early=False)
+    mixed, depths = play(scenario, practitioner, 14)
     rel, _ = relational_run(scenario.id)
     traj, good = mixed.state.trajectory, rel.state.trajectory
     ev = mixed.state.events[at - 1]

@@ -131,3 +131,14 @@ def test_cli_check_and_current(db, capsys) -> None:
     assert migrate.main(["current"]) == 0
     assert migrate.head_revision() in capsys.readouterr().out
     assert migrate.main(["check"]) == 0
+
+
+def test_the_backend_is_what_the_test_id_says(db_backend: str, db) -> None:
+    """With TEST_DATABASE_URL set, the [postgres] runs really use PostgreSQL (in their own
+    schema), so a passing suite means the same code works on both."""
+    expected = {"sqlite": "sqlite", "postgres": "postgresql"}[db_backend]
+    assert db.engine.dialect.name == expected
+    if db_backend == "postgres":
+        with db.engine.connect() as conn:
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        assert schema.startswith("t_")

@@ -19,7 +19,10 @@ from practice.db import Classroom, PracticeSession, ReportRow, SessionShare, Tur
 from practice.services import build_services
 from practice.settings import load_settings
 
-SERVER = (os.environ.get("CHROMA_HOST"), int(os.environ.get("CHROMA_PORT") or 8000))
+SERVER = (  # CHROMA_TEST_HOST/PORT: set by .ci/services-env.sh (issue 7)
+    os.environ.get("CHROMA_HOST") or os.environ.get("CHROMA_TEST_HOST"),
+    int(os.environ.get("CHROMA_PORT") or os.environ.get("CHROMA_TEST_PORT") or 8000),
+)
 
 
 @pytest.fixture

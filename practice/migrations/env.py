@@ -1,11 +1,11 @@
 """Alembic environment for practice.db, configured in code (no alembic.ini needed).
 
 ``practice.migrate`` passes an open connection in ``config.attributes["connection"]``;
-the ``alembic`` command line works too when ``DATABASE_URL`` (or the default SQLite
-file from ``practice.settings``) points at the database::
+without one, the database is ``sqlalchemy.url`` or else ``DATABASE_URL`` (or the default
+SQLite file from ``practice.settings``)::
 
-    alembic -c practice/migrations/alembic.ini upgrade head   # not needed at run time
-    python -m practice.migrate upgrade                        # the usual way
+    python -m practice.migrate upgrade                  # the usual way
+    python -m practice.migrate revision -m "add x"      # autogenerate a new migration
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ def distribution_chart(board) -> alt.Chart:
         .encode(
             y=alt.Y(
                 "principle:N",
-                title=t("classroom.col.principle", lang),
+                title=None,  # the labels say it; a rotated title would overlap them
                 sort=None,
                 axis=alt.Axis(labelLimit=320),
             ),

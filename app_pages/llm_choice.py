@@ -50,3 +50,15 @@ def renderer_for_session():
     from practice.llm import make_model
 
     return LLMRenderer(make_model(llm_settings()))
+
+
+def judge_model():
+    """The model for the optional LLM judge, or None when no endpoint is configured."""
+    if not llm_configured():
+        return None
+    from practice.llm import make_model
+
+    try:
+        return make_model(llm_settings())
+    except Exception:
+        return None

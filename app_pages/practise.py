@@ -44,7 +44,7 @@ def picker() -> None:
                 st.code(p.line(), language=None)
     options = {"all": t("practise.filter_all", lang), "da": t("common.language.da", lang), "en": t("common.language.en", lang)}
     filt = st.segmented_control(
-        t("practise.filter_language", lang), list(options), format_func=options.get, default="all", key="practise.filter"
+        t("practise.filter_language", lang), list(options), format_func=options.get, default=lang, key="practise.filter"
     )
     scenarios = library.by_language(None if filt in (None, "all") else filt)
     if not scenarios:
@@ -188,7 +188,16 @@ def show_report(session_id: str, report_json: str | None) -> None:
         with st.status(t("practise.scoring", lang)) as status:
             report_json = svc.practice.score(user, session_id)
             status.update(label=t("practise.scored", lang), state="complete")
-    render_report(CoachReport.model_validate_json(report_json), lang, key_prefix="practise.report")
+    from app_pages.llm_choice import judge_model
+
+    view = svc.practice.view(user, session_id)
+    render_report(
+        CoachReport.model_validate_json(report_json),
+        lang,
+        key_prefix="practise.report",
+        transcript=view.transcript(),
+        judge_model=judge_model(),
+    )
 
 
 session_id = st.query_params.get("session")

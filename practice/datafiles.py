@@ -64,7 +64,7 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, list[Problem]]:
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
         return None, [Problem(file, "", f"file is larger than {MAX_FILE_BYTES} bytes", "file.too_large")]
     try:
-        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_NoAliasLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "unknown position"

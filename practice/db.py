@@ -103,7 +103,7 @@ class ReportRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     session_id: Mapped[str] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True)
     rubric_version: Mapped[str] = mapped_column(String(40))
-    overall: Mapped[float] = mapped_column(Float)
+    overall: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: nothing to score
     report_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

@@ -313,7 +313,7 @@ class PracticeService:
                 ReportRow(
                     session_id=session_id,
                     rubric_version=str(getattr(report, "rubric_version", "")),
-                    overall=float(getattr(report, "overall", 0.0)),
+                    overall=None if getattr(report, "overall", None) is None else float(report.overall),
                     report_json=report_json,
                 )
             )

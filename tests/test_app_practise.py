@@ -52,7 +52,8 @@ def test_three_turn_session_to_report(app: AppTest) -> None:
         msgs = _messages(at)
         assert len(msgs) == 1 + 2 * i
         assert msgs[-2] == ("user", text)
-        assert msgs[-1][0] == "assistant" and msgs[-1][1]
+        assert msgs[-1][0] == "assistant"
+        assert msgs[-1][1]
 
     at.button(key="practise.end").click().run()
     assert not at.exception, at.exception
@@ -71,7 +72,8 @@ def test_english_ui_and_language_filter(app: AppTest) -> None:
     options = at.selectbox(key="practise.scenario").options
     lib = build_services(load_settings()).library()
     english_titles = {s.title for s in lib.scenarios.values() if s.language == "en"}
-    assert options and all(any(title in o for title in english_titles) for o in options)
+    assert options
+    assert all(any(title in o for title in english_titles) for o in options)
 
 
 def test_broken_scenario_file_is_skipped_and_explained(app: AppTest, tmp_path, monkeypatch) -> None:
@@ -83,5 +85,6 @@ def test_broken_scenario_file_is_skipped_and_explained(app: AppTest, tmp_path, m
     at.run()
     assert not at.exception, at.exception
     codes = " ".join(c.value for c in at.code)
-    assert "broken.yaml" in codes and "id" in codes
+    assert "broken.yaml" in codes
+    assert "id" in codes
     assert at.selectbox(key="practise.scenario").options, "valid scenarios still load"

@@ -143,7 +143,8 @@ def test_branch_keeps_both_sessions(svc, scenario_id) -> None:
     for text in ("Hvordan går det?", "Du skal møde op på jobcentret.", "Hvad er vigtigt for dig?"):
         svc.practice.send(user, sid, text)
     branch = svc.practice.branch(user, sid, 2)
-    assert branch.info.parent_id == sid and branch.info.branch_turn == 2
+    assert branch.info.parent_id == sid
+    assert branch.info.branch_turn == 2
     # kept: opening, turn 1, reply 1; the second practitioner turn is where we try again
     assert [t.speaker for t in branch.turns] == ["citizen", "practitioner", "citizen"]
     assert len(svc.practice.view(user, sid).turns) == 7
@@ -169,3 +170,14 @@ def test_clean_text_refuses_empty(raw: str) -> None:
 def test_clean_text_refuses_huge_input() -> None:
     with pytest.raises(SessionError, match="too_long"):
         clean_text("x" * (MAX_TURN_CHARS + 1))
+
+
+def test_ending_a_session_without_practitioner_turns_gives_a_report(svc, scenario_id) -> None:
+    user = svc.practice.local_user()
+    sid = svc.practice.start(user, scenario_id).info.id
+    report_json = svc.practice.end(user, sid)
+    from coach.schema import CoachReport
+
+    report = CoachReport.model_validate_json(report_json)
+    assert report.overall is None
+    assert svc.practice.view(user, sid).report_json == report_json

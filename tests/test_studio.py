@@ -18,7 +18,8 @@ def test_templates_are_valid_in_both_languages() -> None:
     for lang in ("da", "en"):
         check = studio.check_text(studio.template(lang))
         assert check.ok, [p.line() for p in check.errors]
-        assert check.scenario is not None and check.scenario.language == lang
+        assert check.scenario is not None
+        assert check.scenario.language == lang
         # a template is deliberately thin: the content checks say so
         assert "content.too_little" in {w.code for w in check.warnings}
 

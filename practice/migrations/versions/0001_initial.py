@@ -141,7 +141,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("session_id", sa.String(length=32), nullable=False),
         sa.Column("rubric_version", sa.String(length=40), nullable=False),
-        sa.Column("overall", sa.Float(), nullable=False),
+        sa.Column("overall", sa.Float(), nullable=True),
         sa.Column("report_json", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.ForeignKeyConstraint(["session_id"], ["practice_sessions.id"], ondelete="CASCADE"),

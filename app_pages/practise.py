@@ -191,13 +191,17 @@ def show_report(session_id: str, report_json: str | None) -> None:
     from app_pages.llm_choice import judge_model
 
     view = svc.practice.view(user, session_id)
+    report = CoachReport.model_validate_json(report_json)
     render_report(
-        CoachReport.model_validate_json(report_json),
+        report,
         lang,
         key_prefix="practise.report",
         transcript=view.transcript(),
         judge_model=judge_model(),
     )
+    from app_pages.components.similar_moments import render_similar_moments
+
+    render_similar_moments(report, user, lang, session_id=session_id)
 
 
 session_id = st.query_params.get("session")

@@ -12,12 +12,22 @@
     saved = citizen.state.model_dump_json()
     again = Citizen.restore(scenario, saved)
 
-Dynamics (see ``Dynamics`` in the schema): relational moves raise trust, triggers lower it
-(scaled by the cue weight and ``dynamics.loss``); after a trigger, gains are damped for
-``scar_turns`` turns, so trust lost to a trigger is not won back by one good turn.
-Depth (0..3) never decreases; at most one level is reached per turn, when trust and the
-level's ``unlock`` conditions allow. A plan is accepted only when it matches an acceptable
-plan and trust and depth are high enough.
+Dynamics (see ``Dynamics`` in the schema): relational moves raise trust, less the more
+trust there already is (``SATURATION``); triggers lower it (scaled by the cue weight and
+``dynamics.loss``, and less once the citizen has closed: ``LOSS_KNEE``), but never below
+``RESIGNED`` x the starting trust: met badly, the citizen turns guarded, short and
+resigned rather than vanishing. After a trigger, gains are damped for ``scar_turns``
+turns, so trust lost to a trigger is not won back by one good turn.
+Depth (0..3) never decreases; at most one level is reached per turn, and only
+``DWELL_TURNS`` turns after the last one, when trust and the level's ``unlock`` conditions
+allow. Talk to the machine (prompt injection, "rate me") opens nothing. A plan is accepted
+only when it matches an acceptable plan and trust and depth are high enough.
+
+Coder: ``coach.coder.get_coder()`` (trained weights); without weights a lexicon fallback
+that is loud (a warning in the log, ``coder_fallback`` in the state and each decision).
+The practitioner's turn is embedded once per turn: the coder and the engine (topics,
+plans) ask ``practice.embeddings.get_embedder()`` for the same 'query:' text, so the second
+request is a cache hit.
 """
 
 from __future__ import annotations

@@ -24,6 +24,8 @@ def _isolate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tm
     for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RELPRACTICE_DATA_DIR", str(tmp_path / "data"))
+    # no background indexing threads outliving a test; search tests opt in with "sync"
+    monkeypatch.setenv("RELPRACTICE_SEARCH_INDEX", "off")
 
 
 @pytest.fixture

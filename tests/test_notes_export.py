@@ -71,7 +71,7 @@ def test_docx_opens_and_contains_the_report(report: CoachReport) -> None:
     assert VOICE in text
     assert report.notes is not None
     assert report.notes.next_goal in text
-    assert "Mød borgeren, hvor hun er" in cells
+    assert "Mød borgeren der, hvor vedkommende er" in cells
     assert len(doc.tables) >= 2  # principles + MITI
 
 
@@ -84,7 +84,7 @@ def test_pdf_is_a_pdf_with_danish_text(report: CoachReport, tmp_path: Path) -> N
         pytest.skip("no PDF text extractor (pypdf or pdftotext) installed")
     flat = " ".join(text.split())
     assert "Feedback på samtalen" in flat
-    assert "Mød borgeren, hvor hun er" in flat
+    assert "Mød borgeren der, hvor vedkommende er" in flat
     if export.find_unicode_font() is not None:
         assert "Æbleskiver og ørred på Ærø" in flat
 

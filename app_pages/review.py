@@ -283,11 +283,12 @@ def scores_section(session_id: str, report: dict | None, can_review: bool) -> No
     latest = reviews.assessments(user, session_id)
     rows = []
     principles = [p for p in report.get("principles") or [] if isinstance(p, dict)]
+    ui_titles = principle_titles(lang)  # in the reader's language, not the session's
     for p in principles:
         mine = [a for a in latest if a.principle_id == p.get("id")]
         rows.append(
             {
-                t("review.principle", lang): p.get("title") or p.get("id"),
+                t("review.principle", lang): ui_titles.get(p.get("id")) or p.get("title") or p.get("id"),
                 t("review.coach_score", lang): p.get("score"),
                 t("review.reviewer_score", lang): ", ".join(
                     f"{a.score} ({a.author_name})" for a in mine
@@ -299,7 +300,7 @@ def scores_section(session_id: str, report: dict | None, can_review: bool) -> No
     if not can_review or not principles:
         return
     ids = [p["id"] for p in principles]
-    titles = {p["id"]: p.get("title") or p["id"] for p in principles}
+    titles = {p["id"]: ui_titles.get(p["id"]) or p.get("title") or p["id"] for p in principles}
     coach = {p["id"]: p.get("score") for p in principles}
     with st.form("review.assess_form"):
         st.markdown(f"**{t('review.assess', lang)}**")

@@ -34,8 +34,8 @@ def test_upgrade_head_on_an_empty_database_matches_the_models(db) -> None:
         assert migrate.current_revision(conn) == migrate.head_revision()
 
 
-def test_compare_metadata_notices_a_missing_column(db) -> None:
-    """The comparison the test above relies on can fail: drop a column and it reports it."""
+def test_compare_metadata_notices_a_missing_index(db) -> None:
+    """The comparison the test above relies on can fail: drop an index and it reports it."""
     migrate.upgrade(db)
     with db.engine.begin() as conn:
         conn.execute(text("DROP INDEX IF EXISTS ix_classrooms_educator_id"))

@@ -49,7 +49,8 @@ def test_growth_point_finds_own_good_moment_but_not_others(svc) -> None:
         ["Du skal møde op til aktivering mandag, ellers bliver din ydelse trukket.", "Har du virkelig været syg hele tiden?"],
     )
     report = CoachReport.model_validate_json(svc.practice.view(me, bad_sid).report_json)
-    assert report.notes is not None and report.notes.growth_points
+    assert report.notes is not None
+    assert report.notes.growth_points
     quote = report.notes.growth_points[0].quote
     # only the other practitioner has good moments: I may not see them
     assert similar_good_moments(quote, "da", me, exclude_session=bad_sid) == []

@@ -7,7 +7,8 @@
   each fold with the same recipe as the shipped model (``coach.train_coder``); also the
   hand-written Danish/English examples, scored in their own folds.
 - ``cost``: coding time per utterance with the shipped model (one call per utterance and
-  batched), peak resident memory (``resource.getrusage``).
+  batched), warm ``coach.scoring.score_transcript`` time of a 40-turn conversation (budget
+  1.5 s), peak resident memory (``resource.getrusage``).
 - ``session``: session-level ROC AUC of ``overall`` for high vs low MI quality; filled by
   :func:`session_level_auc` (hook for ``coach.scoring``; ``null`` until implemented).
 
@@ -58,12 +59,36 @@ def coding_cost(texts: list[tuple[str, str | None]]) -> dict:
     t0 = time.perf_counter()
     coder.code_many(batch_items, "da")
     batched = (time.perf_counter() - t0) / max(len(batch_items), 1)
+    score_s = scoring_time(texts)
     return {
+        "score_transcript_40_turns_warm_s": score_s,
         "first_call_s": round(warm, 3),
         "ms_per_utterance_single": round(single * 1000, 1),
         "ms_per_utterance_batched": round(batched * 1000, 1),
         "n_timed": len(texts),
     }
+
+
+def scoring_time(texts: list[tuple[str, str | None]], n_turns: int = 40) -> float:
+    """Warm wall time of scoring one ``n_turns`` conversation with the shipped coder."""
+    from coach.scoring import score_transcript
+    from practice.models import MAX_TURN_CHARS, Transcript, Turn
+
+    def transcript(tag: str) -> Transcript:
+        turns: list[Turn] = []
+        k = 0
+        while len(turns) < n_turns and texts:
+            text, prev = texts[k % len(texts)]
+            turns.append(Turn(speaker="citizen", text=(prev or "Ja.")[:MAX_TURN_CHARS]))
+            turns.append(Turn(speaker="practitioner", text=f"{text} ({tag}{k})"[:MAX_TURN_CHARS]))
+            k += 1
+        return Transcript(language="da", turns=turns[:n_turns])
+
+    score_transcript(transcript("warm"), coder=get_coder())  # loads embedder, rubric, caches
+    timed = transcript("timed")  # texts not embedded yet: the embedding cost is included
+    t0 = time.perf_counter()
+    score_transcript(timed, coder=get_coder())
+    return round(time.perf_counter() - t0, 3)
 
 
 def session_level_auc(annomi: Dataset, predicted: list[str]) -> dict | None:

@@ -8,11 +8,12 @@ INTERFACE (stable; other packages depend on it):
 Both methods also take an optional keyword-only ``extra`` (scenario keywords per flag,
 passed on to :func:`coach.flags.detect_flags`).
 
-The model (``coach/models/coder-v1.npz`` + ``coder-v1.json``) is a standardised
-multinomial logistic regression over multilingual-e5 embeddings of the utterance and of
-the citizen's previous turn plus surface features (:mod:`coach.features`), trained on
-AnnoMI and hand-written Danish welfare-register examples by ``python -m coach.train_coder``.
-Inference needs numpy only.
+The model (``coach/models/coder-v1.npz`` + ``coder-v1.json``) fuses two multinomial
+logistic regressions by a weighted average of their logits (``fusion_weight_e5`` in the
+manifest): one over the standardised multilingual-e5 embedding of the utterance plus
+surface features, one over TF-IDF word and character n-grams of the utterance
+(:mod:`coach.features`). Trained on AnnoMI and hand-written Danish welfare-register
+examples by ``python -m coach.train_coder``. Inference needs numpy only.
 
 Decision rule: the main class (question / reflection / therapist_input / other) with the
 largest summed probability, then its likeliest label. ``Coded.confidence`` is the chosen
@@ -27,8 +28,12 @@ import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from coach.features import TfidfBlock
 
 LABELS: tuple[str, ...] = (
     "open_question",
@@ -81,7 +86,7 @@ def decide_index(p: np.ndarray) -> int:
 
 MODEL_DIR = Path(__file__).resolve().parent / "models"
 MODEL_NAME = "coder-v1"
-_WEIGHT_KEYS = ("mean", "scale", "coef", "intercept")
+_WEIGHT_KEYS = ("mean", "scale", "coef", "intercept", "tfidf_coef", "tfidf_intercept")
 
 
 @dataclass(frozen=True)
@@ -102,34 +107,63 @@ class ModelError(RuntimeError):
 
 def load_weights(model_dir: Path = MODEL_DIR) -> tuple[dict[str, np.ndarray], dict]:
     """Read ``<model_dir>/coder-v1.npz`` and its manifest, checking that they agree."""
+    weights, manifest, _ = _load(model_dir)
+    return weights, manifest
+
+
+def _load(model_dir: Path) -> tuple[dict[str, np.ndarray], dict, list[TfidfBlock]]:
     npz = model_dir / f"{MODEL_NAME}.npz"
     man = model_dir / f"{MODEL_NAME}.json"
     if not npz.exists() or not man.exists():
         raise ModelError(f"coder weights not found in {model_dir}; run python -m coach.train_coder")
     manifest = json.loads(man.read_text(encoding="utf-8"))
+    from coach.features import RECIPE, TFIDF_BLOCKS, TfidfBlock
+
     with np.load(npz, allow_pickle=False) as z:
+        missing = [k for k in _WEIGHT_KEYS if k not in z.files]
+        if missing:
+            raise ModelError(f"{npz}: missing arrays {missing}; retrain with coach.train_coder")
         weights = {k: np.asarray(z[k], dtype=np.float32) for k in _WEIGHT_KEYS}
+        arrays = {k: z[k] for k in z.files if k.endswith(("_terms", "_idf"))}
+    try:
+        blocks = [TfidfBlock.from_arrays(arrays, *spec) for spec in TFIDF_BLOCKS]
+    except (KeyError, ValueError) as exc:
+        raise ModelError(f"{npz}: TF-IDF vocabulary: {exc}") from exc
+    n_tfidf = sum(len(b.idf) for b in blocks)
+    if weights["tfidf_coef"].shape != (len(LABELS), n_tfidf):
+        raise ModelError(f"{npz}: TF-IDF weights {weights['tfidf_coef'].shape} != {n_tfidf} terms")
     if tuple(manifest.get("labels", ())) != LABELS:
         raise ModelError(f"{man}: label order {manifest.get('labels')} != {LABELS}")
     n_feat = weights["coef"].shape[1]
     if weights["coef"].shape[0] != len(LABELS) or manifest.get("n_features") != n_feat:
         raise ModelError(f"{npz}: weight shape {weights['coef'].shape} does not match manifest")
-    from coach.features import RECIPE
-
     if manifest.get("feature_recipe") != RECIPE:
         raise ModelError(f"{man}: feature recipe {manifest.get('feature_recipe')!r} != {RECIPE!r}")
-    return weights, manifest
+    alpha = manifest.get("fusion_weight_e5")
+    if not isinstance(alpha, int | float) or not 0.0 <= alpha <= 1.0:
+        raise ModelError(f"{man}: fusion_weight_e5 {alpha!r} is not a number in [0, 1]")
+    return weights, manifest, blocks
 
 
 class BehaviourCoder:
     """Codes practitioner utterances; immutable after construction, safe across threads."""
 
     def __init__(self, model_dir: Path = MODEL_DIR) -> None:
-        self.weights, self.manifest = load_weights(model_dir)
+        self.weights, self.manifest, self.tfidf_blocks = _load(model_dir)
 
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
+    def probabilities(self, x: np.ndarray, texts: list[str]) -> np.ndarray:
+        """Label probabilities from the e5+surface features ``x`` and the utterance texts."""
         w = self.weights
-        logits = ((x - w["mean"]) / w["scale"]) @ w["coef"].T + w["intercept"]
+        e5 = ((x - w["mean"]) / w["scale"]) @ w["coef"].T + w["intercept"]
+        tf = np.tile(w["tfidf_intercept"], (len(texts), 1)).astype(np.float64)
+        offset = 0
+        for block in self.tfidf_blocks:
+            coef = w["tfidf_coef"][:, offset : offset + len(block.idf)]
+            for row, (idx, val) in enumerate(block.sparse_rows(texts)):
+                tf[row] += coef[:, idx] @ val
+            offset += len(block.idf)
+        alpha = float(self.manifest["fusion_weight_e5"])
+        logits = alpha * e5 + (1.0 - alpha) * tf
         logits = logits - logits.max(axis=1, keepdims=True)
         p = np.exp(logits)
         return p / p.sum(axis=1, keepdims=True)
@@ -158,7 +192,8 @@ class BehaviourCoder:
         todo = [i for i, (t, _) in enumerate(items) if t.strip()]
         probs = np.zeros((len(items), len(LABELS)), dtype=np.float32)
         if todo:
-            probs[todo] = self.probabilities(featurise([items[i] for i in todo]))
+            todo_items = [items[i] for i in todo]
+            probs[todo] = self.probabilities(featurise(todo_items), [t for t, _ in todo_items])
         out: list[Coded] = []
         for i, (text, prev) in enumerate(items):
             flags = detect_flags(text, prev, language, extra=extra)

@@ -1,20 +1,26 @@
 """Feature recipe of the behaviour coder (numpy only; shared by training and inference).
 
-The vector of one practitioner utterance is ``[e(utt), surface(utt, prev)]`` where ``e``
-is the multilingual-e5 'query:' embedding from :func:`practice.embeddings.get_embedder`
-and ``prev`` is the citizen's previous turn (used by the surface features: word overlap,
-presence). Embedding ``prev`` as well ([e(utt), e(prev), e(utt)*e(prev)]) was tried and
-did not improve grouped cross-validation on AnnoMI (main-4 macro-F1 0.746 vs 0.748), so
-the shipped recipe leaves it out and costs one embedding per utterance.
+Two views of one practitioner utterance, each with its own logistic regression (the coder
+averages their logits, :mod:`coach.coder`):
+
+1. ``[e(utt), surface(utt, prev)]`` where ``e`` is the multilingual-e5 'query:' embedding
+   from :func:`practice.embeddings.get_embedder` and ``prev`` is the citizen's previous
+   turn (used by the surface features: word overlap, presence). Embedding ``prev`` as well
+   ([e(utt), e(prev), e(utt)*e(prev)]) did not improve grouped cross-validation on AnnoMI
+   (main-4 macro-F1 0.746 vs 0.748), so the recipe costs one embedding per utterance.
+2. TF-IDF of the utterance: word 1-2-grams and ``char_wb`` 2-5-grams, sublinear tf, each
+   block l2-normalised (:class:`TfidfBlock`, a numpy reimplementation of sklearn's
+   ``TfidfVectorizer`` that training checks against sklearn).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
-RECIPE = "e5q(utt)|surface-v1"
+RECIPE = "e5q(utt)|surface-v1 + tfidf(word1-2,char_wb2-5)-v1"
 
 _Q_WORD = re.compile(
     r"^\W*(hvad|hvordan|hvorfor|hvornår|hvem|hvilke|hvilken|hvilket|hvor|fortæl|beskriv|"
@@ -118,3 +124,96 @@ def featurise(items: list[tuple[str, str | None]]) -> np.ndarray:
         np.vstack([surface(t, p) for t, p in items]) if items else np.zeros((0, len(SURFACE_NAMES)))
     )
     return build_matrix(utt, surf)
+
+
+# ---------------------------------------------------------------- TF-IDF (numpy only)
+
+WORD_TOKEN = r"(?u)\b\w+\b|\?"  # words of any length, and "?" as a token of its own
+_WHITE = re.compile(r"\s\s+")  # as sklearn's _VectorizerMixin._white_spaces
+
+
+def word_ngrams(text: str, ngram_range: tuple[int, int], token_pattern: str) -> list[str]:
+    """sklearn ``TfidfVectorizer(analyzer="word", lowercase=True)`` n-grams of one text."""
+    toks = re.findall(token_pattern, text.lower())
+    lo, hi = ngram_range
+    out: list[str] = []
+    for n in range(lo, hi + 1):
+        out.extend(" ".join(toks[i : i + n]) for i in range(len(toks) - n + 1))
+    return out
+
+
+def char_wb_ngrams(text: str, ngram_range: tuple[int, int]) -> list[str]:
+    """sklearn ``analyzer="char_wb"`` n-grams: inside words, each word padded with spaces."""
+    lo, hi = ngram_range
+    out: list[str] = []
+    for w in _WHITE.sub(" ", text.lower()).split():
+        w = f" {w} "
+        for n in range(lo, hi + 1):
+            if len(w) <= n:  # sklearn counts a word not longer than n once, whole
+                out.append(w)
+                break
+            out.extend(w[i : i + n] for i in range(len(w) - n + 1))
+    return out
+
+
+@dataclass(frozen=True)
+class TfidfBlock:
+    """A fitted TF-IDF vectoriser (sublinear tf, smooth idf, l2 norm) as plain numpy data."""
+
+    analyzer: str  # "word" | "char_wb"
+    ngram_range: tuple[int, int]
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+    token_pattern: str = WORD_TOKEN
+
+    def analyse(self, text: str) -> list[str]:
+        if self.analyzer == "word":
+            return word_ngrams(text, self.ngram_range, self.token_pattern)
+        if self.analyzer == "char_wb":
+            return char_wb_ngrams(text, self.ngram_range)
+        raise ValueError(f"unknown analyzer {self.analyzer!r}")
+
+    def sparse_rows(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per text: (column indices, values) of its l2-normalised TF-IDF row."""
+        rows: list[tuple[np.ndarray, np.ndarray]] = []
+        for text in texts:
+            counts: dict[int, int] = {}
+            for g in self.analyse(text or ""):
+                j = self.vocabulary.get(g)
+                if j is not None:
+                    counts[j] = counts.get(j, 0) + 1
+            idx = np.fromiter(counts, dtype=np.int64, count=len(counts))
+            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+            v = (1.0 + np.log(tf)) * self.idf[idx]
+            norm = float(np.linalg.norm(v))
+            rows.append((idx, v / norm if norm > 0 else v))
+        return rows
+
+    def transform(self, texts: list[str]) -> np.ndarray:
+        """Dense (len(texts), vocabulary) matrix equal to sklearn's ``transform``."""
+        out = np.zeros((len(texts), len(self.idf)), dtype=np.float64)
+        for row, (idx, v) in enumerate(self.sparse_rows(texts)):
+            out[row, idx] = v
+        return out
+
+    def to_arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """npz-ready arrays (no pickling): terms in column order and the idf vector."""
+        terms = sorted(self.vocabulary, key=self.vocabulary.__getitem__)
+        return {f"{prefix}_terms": np.array(terms, dtype=str), f"{prefix}_idf": self.idf}
+
+    @classmethod
+    def from_arrays(
+        cls, arrays: dict[str, np.ndarray], prefix: str, analyzer: str, ngram_range: tuple[int, int]
+    ) -> TfidfBlock:
+        terms = [str(t) for t in arrays[f"{prefix}_terms"]]
+        idf = np.asarray(arrays[f"{prefix}_idf"], dtype=np.float64)
+        if len(terms) != len(idf):
+            raise ValueError(f"{prefix}: {len(terms)} terms but {len(idf)} idf values")
+        return cls(analyzer, ngram_range, {t: i for i, t in enumerate(terms)}, idf)
+
+
+# The shipped TF-IDF blocks: (npz prefix, analyzer, n-gram range).
+TFIDF_BLOCKS: tuple[tuple[str, str, tuple[int, int]], ...] = (
+    ("tfidf_word", "word", (1, 2)),
+    ("tfidf_char", "char_wb", (2, 5)),
+)

@@ -573,22 +573,28 @@ def test_coder_fallback_is_flagged_and_logged(
     assert not new(scenario).decide("Hej").coder_fallback  # a real (here: null) coder
 
 
-def test_real_coder_is_default_when_weights_exist(scenario: Scenario) -> None:
-    from coach.coder import MODEL_DIR, BehaviourCoder
+def _real_coder_or_skip() -> object:
+    from coach.coder import ModelError, get_coder
 
-    if not (MODEL_DIR / "coder-v1.npz").exists():
-        pytest.skip("coder weights not shipped")
+    try:
+        return get_coder()
+    except ModelError as exc:  # weights missing or being retrained (tests/test_coder.py)
+        pytest.skip(f"trained coder not loadable: {exc}")
+
+
+def test_real_coder_is_default_when_weights_exist(scenario: Scenario) -> None:
+    from coach.coder import BehaviourCoder
+
+    _real_coder_or_skip()
     c = start(scenario)
     assert isinstance(c.coder, BehaviourCoder)
     assert not c.decide("Hvad betyder mest for dig?").coder_fallback
 
 
 def test_one_embedding_per_turn_shared_with_coder(scenario: Scenario) -> None:
-    from coach.coder import MODEL_DIR
     from practice.embeddings import get_embedder
 
-    if not (MODEL_DIR / "coder-v1.npz").exists():
-        pytest.skip("coder weights not shipped")
+    _real_coder_or_skip()
     emb = get_embedder()
     c = start(scenario)
     c.respond("Hej")  # warm: scenario index embedded

@@ -88,7 +88,7 @@ def header(info) -> None:
 def distribution_chart(board) -> alt.Chart:
     rows = [
         {
-            "principle": board.principle_titles.get(pid, pid),
+            "principle": rubric_labels(lang).get(pid) or board.principle_titles.get(pid, pid),
             "score": str(score),
             "count": n,
         }
@@ -144,12 +144,8 @@ def live_dashboard(class_id: str, names: bool) -> None:
                         f"classroom.student_status.{s.status}", lang
                     ),
                     t("classroom.col.turns", lang): s.turns,
-                    t("classroom.col.trust", lang): float("nan")
-                    if s.trust is None
-                    else round(s.trust, 2),
-                    t("classroom.col.overall", lang): float("nan")
-                    if s.overall is None
-                    else round(s.overall),
+                    t("classroom.col.trust", lang): "–" if s.trust is None else f"{s.trust:.2f}",
+                    t("classroom.col.overall", lang): "–" if s.overall is None else str(round(s.overall)),
                 }
                 for s in board.students
             ]

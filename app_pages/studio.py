@@ -180,7 +180,8 @@ with tab_preview:
         m1.metric(t("studio.trust", lang), f"{citizen.state.trust:.2f}")
         m2.metric(t("studio.depth", lang), citizen.state.depth)
         for speaker, text in st.session_state[PREVIEW_TURNS]:
-            with st.chat_message("user" if speaker == "practitioner" else "assistant"):
+            role = "user" if speaker == "practitioner" else "assistant"
+            with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
                 st.markdown(text)
         said = st.chat_input(t("studio.preview_input", lang), key="studio.preview_input")
         if said:
@@ -198,8 +199,9 @@ if check.errors:
         st.error(f"`{p.path or '<file>'}`: {p.reason}")
 elif check.warnings:
     st.success(t("studio.valid_with_warnings", lang, n=len(check.warnings)))
-    for p in check.warnings:
-        st.warning(f"`{p.path or '<file>'}`: {p.reason}")
+    with st.expander(t("studio.show_warnings", lang, n=len(check.warnings)), expanded=len(check.warnings) <= 3):
+        for p in check.warnings:
+            st.warning(f"`{p.path or '<file>'}`: {p.reason}")
 else:
     st.success(t("studio.valid", lang))
 

@@ -248,10 +248,12 @@ def transcript(turns, report: dict | None, by_turn: dict) -> None:
     behaviours = (report or {}).get("behaviours") or []
     flags = (report or {}).get("turn_flags") or []
     evidence: dict[int, list[tuple[str, dict]]] = {}
+    ui_titles = principle_titles(lang)
     for p in (report or {}).get("principles") or []:
+        title = ui_titles.get(p.get("id")) or p.get("title") or p.get("id")
         for ev in p.get("evidence") or []:
             if isinstance(ev, dict) and isinstance(ev.get("turn"), int):
-                evidence.setdefault(ev["turn"], []).append((p.get("title") or p.get("id"), ev))
+                evidence.setdefault(ev["turn"], []).append((title, ev))
     for idx, turn in enumerate(turns):
         role = "user" if turn.speaker == "practitioner" else "assistant"
         with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):

@@ -594,6 +594,15 @@ def own_words(text: str, previous_citizen: str | None) -> set[str]:
     return {w for w in theirs if any(_same_word(w, m) for m in mine)}
 
 
+# "du skal ikke …" / "you don't have to …" relieve the citizen of a demand: not a directive
+_NEGATED_OBLIGATION = re.compile(
+    r"\b(?:du|i|man)\s+(?:skal|behøver|bør|må)\s+ikke\b"
+    r"|\byou\s+(?:don'?t|do\s+not|won'?t|will\s+not|needn'?t|need\s+not)\s+(?:have\s+to|need\s+to|need)\b"
+    r"|\bno\s+need\s+to\b",
+    re.IGNORECASE,
+)
+
+
 def detect_flags(
     text: str,
     previous_citizen: str | None = None,
@@ -621,7 +630,8 @@ def detect_flags(
         if flag in _NEEDS_QUESTION and not question_like:
             continue
         pat = lex.pattern(flag, lang)
-        if pat is not None and pat.search(text):
+        target = _NEGATED_OBLIGATION.sub(" … ", text) if flag == "directive" else text
+        if pat is not None and pat.search(target):
             found.add(flag)
     if own_words(text, previous_citizen):
         found.add("uses_own_words")

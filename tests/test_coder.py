@@ -373,3 +373,19 @@ def test_annomi_loading_deduplicates() -> None:
     assert len(unique) - 5 <= len(ds) <= len(unique)  # one row per utterance
     assert set(ds.labels) == set(LABELS)
     assert set(ds.mi_quality) == {"high", "low"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "directive"),
+    [
+        ("Du skal ikke fortælle det hele forfra – jeg har læst det.", "da", False),
+        ("Du behøver ikke svare nu.", "da", False),
+        ("Du skal ikke bekymre dig, men du skal møde op mandag.", "da", True),
+        ("You don't have to tell it all again.", "en", False),
+        ("You have to attend on Monday.", "en", True),
+    ],
+)
+def test_relieving_a_demand_is_not_a_directive(text: str, language: str, directive: bool) -> None:
+    from coach.flags import detect_flags
+
+    assert ("directive" in detect_flags(text, None, language)) is directive

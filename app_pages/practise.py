@@ -171,7 +171,17 @@ def conversation(session_id: str) -> None:
 def stream_reply(session_id: str, renderer) -> None:
     with st.chat_message("assistant", avatar="🙂"):
         try:
-            st.write_stream(svc.practice.reply_stream(user, session_id, renderer))
+            if renderer is None:
+                st.write_stream(svc.practice.reply_stream(user, session_id))
+            else:  # tokens as the model writes them; replaced if a guard rejects them
+                placeholder, shown = st.empty(), ""
+                for item in svc.practice.reply_stream(user, session_id, renderer, live=True):
+                    shown = shown + item if isinstance(item, str) else item.text
+                    placeholder.markdown(shown + " ▌")
+                placeholder.markdown(shown)
+                key = renderer.last_outcome.message_key() if renderer.last_outcome else None
+                if key:
+                    st.caption(t(key, lang))
         except SessionError as exc:
             st.error(error_text(exc))
         except Exception as exc:  # a dead LLM endpoint etc.: the practitioner's text is kept

@@ -57,6 +57,13 @@ LANGUAGE_NAME = {"da": "Danish (dansk)", "en": "English"}
 # --------------------------------------------------------------------------- outcome
 
 
+@dataclass(frozen=True)
+class Replace:
+    """In a live stream: replace everything shown so far with ``text``."""
+
+    text: str
+
+
 @dataclass
 class RenderOutcome:
     """What happened in the last rendered turn: ``ok`` (first reply passed), ``regenerated``
@@ -709,7 +716,67 @@ class LLMRenderer:
     def stream(
         self, scenario: Scenario, decision: Any, history: Sequence[Any] | None
     ) -> Iterator[str]:
+        """The guarded reply, in chunks, after the guards have passed (CLI, batch use)."""
         yield from chunk_text(self.render(scenario, decision, history))
+
+    def stream_live(
+        self, scenario: Scenario, decision: Any, history: Sequence[Any] | None
+    ) -> Iterator[str | Replace]:
+        """Tokens as the model produces them (for the UI), then the guards.
+
+        If the first reply passes, a final :class:`Replace` is yielded only when cleaning
+        changed it. If it breaks a guard, a :class:`Replace` carries the regenerated reply
+        or, failing that, the offline reply: what the UI shows at the end is exactly what
+        is stored."""
+        ctx = self.guard_context(scenario, decision, history)
+        outcome = RenderOutcome(attempts=1)
+        self.last_outcome = None
+        raw_parts: list[str] = []
+        messages = build_messages(scenario, decision, history, reminder=None)
+        for token in self.model.stream(
+            messages, temperature=self.temperature, max_tokens=self.max_tokens
+        ):
+            raw_parts.append(token)
+            yield token
+        raw = "".join(raw_parts)
+        reply = clean_reply(raw, scenario.persona.name)
+        broken = check_reply(reply, ctx)
+        if not broken:
+            outcome.status = "ok"
+            self.last_outcome = outcome
+            if reply != raw.strip():
+                yield Replace(reply)
+            return
+        outcome.guards += broken
+        outcome.guard = broken[0]
+        log.warning(
+            "citizen reply broke guard %s (scenario %s, live attempt)", ",".join(broken), scenario.id
+        )
+        retry = self.model.complete(
+            build_messages(
+                scenario, decision, history, reminder=reminder_for(broken, scenario.language)
+            ),
+            temperature=max(0.2, self.temperature - 0.3),
+            max_tokens=self.max_tokens,
+        )
+        second = clean_reply(retry, scenario.persona.name)
+        again = check_reply(second, ctx)
+        outcome.attempts = 2
+        if not again:
+            outcome.status = "regenerated"
+            self.last_outcome = outcome
+            yield Replace(second)
+            return
+        outcome.guards += again
+        outcome.guard = again[0]
+        outcome.status = "fell_back"
+        self.last_outcome = outcome
+        log.warning(
+            "citizen reply fell back to the offline reply (guard %s, scenario %s)",
+            outcome.guard,
+            scenario.id,
+        )
+        yield Replace(str(_get(decision, "offline_reply", "") or ""))
 
 
 def make_renderer(

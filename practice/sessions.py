@@ -226,12 +226,19 @@ class PracticeService:
             s.commit()
         return cleaned
 
-    def reply_stream(self, user: User, session_id: str, renderer: Any | None = None) -> Iterator[str]:
+    def reply_stream(
+        self, user: User, session_id: str, renderer: Any | None = None, *, live: bool = False
+    ) -> Iterator[Any]:
         """Produce the citizen's reply to the pending practitioner turn, streaming chunks.
 
         The reply and the new engine state are committed when the stream is exhausted;
         if the renderer fails, nothing is committed and the practitioner turn stays
         pending (the caller shows the error and offers a retry).
+
+        With ``live=True`` and a renderer that has ``stream_live`` (the LLM renderer), tokens
+        arrive as the model writes them, and an item with a ``text`` attribute (a
+        ``Replace``) means: replace what was shown with this text (the guards rejected the
+        streamed reply). The committed reply is always the text the caller ends up showing.
         """
         lock = self._lock(session_id)
         with lock:
@@ -253,8 +260,16 @@ class PracticeService:
                 yield decision.offline_reply
                 outcome = {"renderer": "offline"}
             else:
-                for chunk in renderer.stream(scenario, decision, history):
-                    chunks.append(chunk)
+                source = (
+                    renderer.stream_live(scenario, decision, history)
+                    if live and hasattr(renderer, "stream_live")
+                    else renderer.stream(scenario, decision, history)
+                )
+                for chunk in source:
+                    if isinstance(chunk, str):
+                        chunks.append(chunk)
+                    else:  # Replace: the renderer withdrew what it streamed
+                        chunks = [chunk.text]
                     yield chunk
                 outcome = {"renderer": getattr(renderer, "name", "llm")}
                 last_outcome = getattr(renderer, "last_outcome", None)

@@ -194,14 +194,23 @@ with tab_preview:
             st.rerun()
 
 st.subheader(t("studio.problems", lang))
+def explain(p) -> str:
+    """The problem in plain words in the UI language, with the exact reason beneath."""
+    key = f"problem.{p.code}"
+    plain = t(key, lang)
+    if plain == key:
+        return f"`{p.path or '<file>'}`: {p.reason}"
+    return f"`{p.path or '<file>'}`: {plain}  \n({p.reason})"
+
+
 if check.errors:
     for p in check.errors:
-        st.error(f"`{p.path or '<file>'}`: {p.reason}")
+        st.error(explain(p))
 elif check.warnings:
     st.success(t("studio.valid_with_warnings", lang, n=len(check.warnings)))
     with st.expander(t("studio.show_warnings", lang, n=len(check.warnings)), expanded=len(check.warnings) <= 3):
         for p in check.warnings:
-            st.warning(f"`{p.path or '<file>'}`: {p.reason}")
+            st.warning(explain(p))
 else:
     st.success(t("studio.valid", lang))
 

@@ -88,5 +88,6 @@ def test_the_session_stores_what_is_finally_shown(tmp_path, monkeypatch) -> None
     assert stored.text == shown
     assert stored.meta["outcome"].startswith("fell_back")
     # and the offline reply it fell back to is the engine's authored line for this turn
-    assert stored.text and stored.text != COACHING
+    assert stored.text
+    assert stored.text != COACHING
     svc.db.dispose()

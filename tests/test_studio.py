@@ -126,3 +126,14 @@ def test_studio_page_shows_problems_and_previews() -> None:
     assert len(at.chat_message) == 3  # opening, the practitioner's words, the reply
     # a practitioner cannot publish without the setting
     assert at.button(key="studio.publish").disabled
+
+
+def test_studio_explains_problems_in_the_ui_language() -> None:
+    at = _studio_app()
+    at.run()
+    text = at.text_area(key="studio.yaml").value
+    at.text_area(key="studio.yaml").set_value(text.replace("age: 40", "age: fyrre")).run()
+    errors = " ".join(e.value for e in at.error)
+    assert "persona.age" in errors
+    assert "Her skal stå et helt tal." in errors  # Danish UI: plain Danish words
+    assert "valid integer" in errors  # and the exact reason, for the technically minded

@@ -31,6 +31,21 @@ class Library:
         except KeyError:
             raise KeyError(f"no scenario with id {scenario_id!r}") from None
 
+    def add(self, scenario: Scenario, path: Path) -> list[Problem]:
+        """Add a loaded scenario; an id already in the library is refused with a problem."""
+        if scenario.id in self.scenarios:
+            return [
+                Problem(
+                    str(path),
+                    "id",
+                    f"id {scenario.id!r} is already used by {self.files[scenario.id]}",
+                    "library.duplicate_id",
+                )
+            ]
+        self.scenarios[scenario.id] = scenario
+        self.files[scenario.id] = path
+        return []
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
@@ -68,18 +83,7 @@ def load_library(*dirs: Path, extra: tuple[Path, ...] = ()) -> Library:
         lib.problems += problems
         if scenario is None:
             continue
-        if scenario.id in lib.scenarios:
-            lib.problems.append(
-                Problem(
-                    str(path),
-                    "id",
-                    f"id {scenario.id!r} is already used by {lib.files[scenario.id]}",
-                    "library.duplicate_id",
-                )
-            )
-            continue
-        lib.scenarios[scenario.id] = scenario
-        lib.files[scenario.id] = path
+        lib.problems += lib.add(scenario, path)
     lib.problems += cross_file_problems(lib)
     return lib
 

@@ -36,21 +36,14 @@ from citizen.library import (
     scenario_files,
 )
 from citizen.schema import Opener, Scenario, Trigger, words
+from coach.schema import PRINCIPLE_IDS
 from practice.datafiles import Problem
 
 REPO = Path(__file__).resolve().parent.parent
 RUBRIC_DIR = REPO / "rubric"
 SCHEMA_FILE = REPO / "schema" / "scenario.schema.json"
 
-DEFAULT_PRINCIPLES: tuple[str, ...] = (
-    "meet_where_they_are",
-    "citizen_defines_problem",
-    "citizen_shapes_solution",
-    "stand_beside",
-    "resources_first",
-    "trust_not_suspicion",
-    "person_not_case",
-)
+DEFAULT_PRINCIPLES: tuple[str, ...] = PRINCIPLE_IDS  # the rubric schema owns the list
 
 # -- thresholds for the content estimate -------------------------------------------------
 SESSION_TURNS = 20
@@ -408,18 +401,7 @@ def validate_paths(paths: list[Path], *, strict: bool = False) -> tuple[Library,
         if scenario is None:
             continue
         problems += content_problems(scenario, str(path), principles)
-        if scenario.id in lib.scenarios:
-            problems.append(
-                Problem(
-                    str(path),
-                    "id",
-                    f"id {scenario.id!r} is already used by {lib.files[scenario.id]}",
-                    "library.duplicate_id",
-                )
-            )
-            continue
-        lib.scenarios[scenario.id] = scenario
-        lib.files[scenario.id] = path
+        problems += lib.add(scenario, path)
     problems += cross_file_problems(lib)
     problems += _translation_problems(lib)
     if strict:

@@ -32,6 +32,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coach.flags import FLAG_NAMES
+
 if TYPE_CHECKING:
     from coach.features import TfidfBlock
 
@@ -57,17 +59,7 @@ MAIN_CLASS = {
     "options": "therapist_input",
     "other": "other",
 }
-FLAGS: tuple[str, ...] = (
-    "asks_what_matters",
-    "asks_strengths",
-    "asks_permission",
-    "uses_own_words",
-    "jargon",
-    "directive",
-    "sanction",
-    "suspicion",
-    "labelling",
-)
+FLAGS: tuple[str, ...] = FLAG_NAMES  # defined once, with the lexicons, in coach.flags
 
 MAIN_ORDER: tuple[str, ...] = ("question", "reflection", "therapist_input", "other")
 _MAIN_OF = np.array([MAIN_ORDER.index(MAIN_CLASS[lab]) for lab in LABELS])

@@ -19,6 +19,7 @@ from app_pages import shell
 from practice.access import AccessDenied
 from practice.classroom import ClassroomService, join_link, rubric_labels
 from practice.i18n import t
+from practice.review import principle_titles
 
 REFRESH_SECONDS = 3
 
@@ -86,9 +87,10 @@ def header(info) -> None:
 
 
 def distribution_chart(board) -> alt.Chart:
+    titles = principle_titles(lang)  # cached; in the viewer's language
     rows = [
         {
-            "principle": rubric_labels(lang).get(pid) or board.principle_titles.get(pid, pid),
+            "principle": titles.get(pid) or board.principle_titles.get(pid, pid),
             "score": str(score),
             "count": n,
         }

@@ -13,10 +13,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from app_pages.components import chat
 from practice.access import AccessDenied
 from practice.classroom import ClassroomError, ClassroomService, normalise_code
 from practice.i18n import t
-from practice.sessions import SessionError
 
 lang = shell.lang()
 svc = shell.services()
@@ -70,14 +70,6 @@ def join_form(info, user) -> None:
             st.rerun()
 
 
-def stream_reply(user, session_id: str) -> None:
-    with st.chat_message("assistant", avatar="🙂"):
-        try:
-            st.write_stream(svc.practice.reply_stream(user, session_id))
-        except (SessionError, AccessDenied) as exc:
-            st.error(t("join.error", lang, reason=str(exc)))
-
-
 def conversation(info, user, member) -> None:
     try:
         _, session_id = rooms.join(user, info.code)
@@ -102,10 +94,7 @@ def conversation(info, user, member) -> None:
             st.markdown(scenario.briefing)
         with st.expander(t("practise.case_file", lang)):
             st.text(scenario.case_file)
-    for turn in view.turns:
-        role = "user" if turn.speaker == "practitioner" else "assistant"
-        with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
-            st.markdown(turn.text)
+    chat.render_turns(view.turns, lang)
     if view.info.status == "ended":
         st.success(t("join.ended", lang))
         show_report(user, session_id, view.report_json)
@@ -113,18 +102,11 @@ def conversation(info, user, member) -> None:
     if view.pending is not None:
         st.warning(t("join.pending", lang))
         if st.button(t("join.retry", lang), key="join.retry"):
-            stream_reply(user, session_id)
+            chat.stream_reply(svc.practice, user, session_id, None, lang)
             st.rerun()
     prompt = st.chat_input(t("join.input", lang, name=name), key="join.input")
-    if prompt:
-        try:
-            stored = svc.practice.add_practitioner_turn(user, session_id, prompt)
-        except SessionError as exc:
-            st.error(t("join.error", lang, reason=str(exc)))
-        else:
-            with st.chat_message("user", avatar="🧑‍💼"):
-                st.markdown(stored)
-            stream_reply(user, session_id)
+    if prompt and chat.submit_turn(svc.practice, user, session_id, prompt, lang):
+        chat.stream_reply(svc.practice, user, session_id, None, lang)
     if st.button(t("join.end", lang), type="primary", key="join.end"):
         with st.status(t("join.scoring", lang), expanded=False):
             svc.practice.end(user, session_id)

@@ -9,22 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from app_pages.components import chat
 from practice.access import AccessDenied
 from practice.i18n import t
-from practice.sessions import SessionError
 
 lang = shell.lang()
 svc = shell.services()
 user = shell.current_user()
-
-
-def error_text(exc: SessionError) -> str:
-    code, _, arg = str(exc).partition(":")
-    if code == "too_long":
-        return t("practise.error.too_long", lang, n=arg)
-    key = f"practise.error.{code}"
-    text = t(key, lang)
-    return text if text != key else str(exc)
 
 
 def llm_renderer():
@@ -101,13 +92,7 @@ def conversation(session_id: str) -> None:
         with st.expander(t("practise.case_file", lang)):
             st.text(scenario.case_file)
 
-    for turn in view.turns:
-        role = "user" if turn.speaker == "practitioner" else "assistant"
-        with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
-            st.markdown(turn.text)
-            outcome = str(turn.meta.get("outcome", ""))
-            if outcome.startswith(("fell_back", "regenerated")):
-                st.caption(t(f"llm.outcome.{outcome.split(':')[0]}", lang))
+    chat.render_turns(view.turns, lang)
 
     is_owner = view.info.owner == user.id
     if view.info.status == "ended":
@@ -136,24 +121,12 @@ def conversation(session_id: str) -> None:
     if view.pending is not None:
         st.warning(t("practise.pending", lang))
         if st.button(t("practise.retry", lang), key="practise.retry"):
-            stream_reply(session_id, renderer)
+            chat.stream_reply(svc.practice, user, session_id, renderer, lang)
             st.rerun()
 
     prompt = st.chat_input(t("practise.input", lang, name=name), key="practise.input")
-    if prompt:
-        from sqlalchemy.exc import SQLAlchemyError
-
-        try:
-            stored = svc.practice.add_practitioner_turn(user, session_id, prompt)
-        except SessionError as exc:
-            st.error(error_text(exc))
-        except SQLAlchemyError as exc:  # database unavailable: say so, give the text back
-            st.error(t("ops.db_unavailable", lang, error=type(exc).__name__))
-            st.code(prompt, language=None)
-        else:
-            with st.chat_message("user", avatar="🧑‍💼"):
-                st.markdown(stored)
-            stream_reply(session_id, renderer)
+    if prompt and chat.submit_turn(svc.practice, user, session_id, prompt, lang):
+        chat.stream_reply(svc.practice, user, session_id, renderer, lang)
 
     col1, col2 = st.columns([1, 1])
     with col1:
@@ -166,27 +139,6 @@ def conversation(session_id: str) -> None:
         if st.button(t("practise.new", lang), key="practise.new_active"):
             st.query_params.clear()
             st.rerun()
-
-
-def stream_reply(session_id: str, renderer) -> None:
-    with st.chat_message("assistant", avatar="🙂"):
-        try:
-            if renderer is None:
-                st.write_stream(svc.practice.reply_stream(user, session_id))
-            else:  # tokens as the model writes them; replaced if a guard rejects them
-                placeholder, shown = st.empty(), ""
-                for item in svc.practice.reply_stream(user, session_id, renderer, live=True):
-                    shown = shown + item if isinstance(item, str) else item.text
-                    placeholder.markdown(shown + " ▌")
-                placeholder.markdown(shown)
-                key = renderer.last_outcome.message_key() if renderer.last_outcome else None
-                if key:
-                    st.caption(t(key, lang))
-        except SessionError as exc:
-            st.error(error_text(exc))
-        except Exception as exc:  # a dead LLM endpoint etc.: the practitioner's text is kept
-            reason = exc.localized(lang) if hasattr(exc, "localized") else str(exc)
-            st.error(t("practise.error.reply_failed", lang, reason=reason))
 
 
 def show_report(session_id: str, report_json: str | None) -> None:

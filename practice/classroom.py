@@ -22,7 +22,6 @@ import csv
 import hashlib
 import hmac
 import io
-import json
 import re
 import secrets
 import statistics
@@ -41,9 +40,9 @@ from practice.db import (
     Classroom,
     Database,
     PracticeSession,
-    ReportRow,
     TurnRow,
     User,
+    latest_reports,
 )
 
 # no 0/O, 1/I/L: codes are read off a projector
@@ -368,25 +367,6 @@ class ClassroomService:
             ).all()
         )
 
-    @staticmethod
-    def _latest_reports(s, session_ids: list[str]) -> dict[str, dict]:
-        if not session_ids:
-            return {}
-        latest = (
-            select(func.max(ReportRow.id))
-            .where(ReportRow.session_id.in_(session_ids))
-            .group_by(ReportRow.session_id)
-        )
-        out = {}
-        for sid, rj in s.execute(
-            select(ReportRow.session_id, ReportRow.report_json).where(ReportRow.id.in_(latest))
-        ):
-            try:
-                out[sid] = json.loads(rj)
-            except ValueError:  # pragma: no cover - a damaged row
-                continue
-        return out
-
     def dashboard(self, educator: User, class_id: str, *, names: bool = False) -> Dashboard:
         with self.db.Session() as s:
             cls = self._own_class(s, educator, class_id)
@@ -410,7 +390,7 @@ class ClassroomService:
                 .order_by(TurnRow.session_id, TurnRow.idx)
             ):
                 last_trust[sid] = trust
-            reports = self._latest_reports(s, ids)
+            reports = latest_reports(s, ids)
             students: list[StudentRow] = []
             distribution: dict[str, dict[int, int]] = {}
             titles: dict[str, str] = {}
@@ -522,7 +502,7 @@ class ClassroomService:
                 .order_by(TurnRow.session_id, TurnRow.idx)
             ).scalars():
                 turns_by.setdefault(t.session_id, []).append(t)
-            reports = self._latest_reports(s, ids)
+            reports = latest_reports(s, ids)
 
         trust_moments: list[Moment] = []
         evidence_moments: list[Moment] = []

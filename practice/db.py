@@ -12,6 +12,7 @@ query that returns sessions goes through it.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from pathlib import Path
 
@@ -26,9 +27,12 @@ from sqlalchemy import (
     UniqueConstraint,
     create_engine,
     event,
+    func,
+    select,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, sessionmaker
+from sqlalchemy.orm import Session as OrmSession
 
 
 def utcnow() -> dt.datetime:
@@ -68,7 +72,9 @@ class PracticeSession(Base):
     status: Mapped[str] = mapped_column(String(10), default="active")
     backend: Mapped[str] = mapped_column(String(20), default="offline")
     state_json: Mapped[str] = mapped_column(Text, default="{}")
-    class_id: Mapped[str | None] = mapped_column(ForeignKey("classrooms.id"), nullable=True, index=True)
+    class_id: Mapped[str | None] = mapped_column(
+        ForeignKey("classrooms.id"), nullable=True, index=True
+    )
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("practice_sessions.id"), nullable=True)
     branch_turn: Mapped[int | None] = mapped_column(Integer, nullable=True)
     source: Mapped[str] = mapped_column(String(20), default="simulator")  # simulator | upload
@@ -85,7 +91,9 @@ class TurnRow(Base):
     __table_args__ = (UniqueConstraint("session_id", "idx", name="uq_turn_session_idx"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
     idx: Mapped[int] = mapped_column(Integer)
     speaker: Mapped[str] = mapped_column(String(12))
     text: Mapped[str] = mapped_column(Text)
@@ -101,11 +109,54 @@ class ReportRow(Base):
     __tablename__ = "reports"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
     rubric_version: Mapped[str] = mapped_column(String(40))
     overall: Mapped[float | None] = mapped_column(Float, nullable=True)  # None: nothing to score
     report_json: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+
+def parse_report(raw: str | None) -> dict | None:
+    """A stored report as a dict, or None if there is none or the row is damaged."""
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def latest_report_json(s: OrmSession, session_id: str) -> str | None:
+    """The newest report of a session, as stored. Callers check access first."""
+    return s.execute(
+        select(ReportRow.report_json)
+        .where(ReportRow.session_id == session_id)
+        .order_by(ReportRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+
+
+def latest_reports(s: OrmSession, session_ids: list[str]) -> dict[str, dict]:
+    """The newest report of each session, parsed (sessions without one, or with a damaged
+    row, are left out). One query. Callers check access first."""
+    if not session_ids:
+        return {}
+    newest = (
+        select(func.max(ReportRow.id))
+        .where(ReportRow.session_id.in_(session_ids))
+        .group_by(ReportRow.session_id)
+    )
+    out: dict[str, dict] = {}
+    for sid, raw in s.execute(
+        select(ReportRow.session_id, ReportRow.report_json).where(ReportRow.id.in_(newest))
+    ):
+        report = parse_report(raw)
+        if report is not None:
+            out[sid] = report
+    return out
 
 
 class SessionShare(Base):
@@ -113,7 +164,9 @@ class SessionShare(Base):
     __table_args__ = (UniqueConstraint("session_id", "supervisor_id", name="uq_share"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
     supervisor_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 
@@ -122,7 +175,9 @@ class Comment(Base):
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
     turn_idx: Mapped[int | None] = mapped_column(Integer, nullable=True)
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     text: Mapped[str] = mapped_column(Text)
@@ -133,7 +188,9 @@ class ScoreOverride(Base):
     __tablename__ = "score_overrides"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    session_id: Mapped[str] = mapped_column(ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[str] = mapped_column(
+        ForeignKey("practice_sessions.id", ondelete="CASCADE"), index=True
+    )
     principle_id: Mapped[str] = mapped_column(String(64))
     author_id: Mapped[str] = mapped_column(ForeignKey("users.id"))
     coach_score: Mapped[float | None] = mapped_column(Float, nullable=True)
@@ -160,7 +217,9 @@ class ClassMember(Base):
     __table_args__ = (UniqueConstraint("class_id", "user_id", name="uq_class_member"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    class_id: Mapped[str] = mapped_column(ForeignKey("classrooms.id", ondelete="CASCADE"), index=True)
+    class_id: Mapped[str] = mapped_column(
+        ForeignKey("classrooms.id", ondelete="CASCADE"), index=True
+    )
     user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
     fishbowl_consent: Mapped[bool] = mapped_column(default=False)
     joined_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -184,7 +243,9 @@ class Database:
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1].split("?", 1)[0]
-        if path and path != ":memory:" and not path.startswith("file:"):  # file: URIs name their own path
+        if (
+            path and path != ":memory:" and not path.startswith("file:")
+        ):  # file: URIs name their own path
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True

@@ -8,14 +8,22 @@ progress is personal, even for a supervisor who can also see shared sessions.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
 
 from practice.access import AccessDenied, require_view, visible_sessions
-from practice.db import Database, PracticeSession, ReportRow, ScoreOverride, TurnRow, User
+from practice.db import (
+    Database,
+    PracticeSession,
+    ScoreOverride,
+    TurnRow,
+    User,
+    latest_report_json,
+    latest_reports,
+    parse_report,
+)
 
 
 @dataclass(frozen=True)
@@ -52,14 +60,6 @@ class BranchSide:
     turns: list[tuple[str, str]]  # (speaker, text)
 
 
-def _report(raw: str | None) -> dict[str, Any] | None:
-    if not raw:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
 
 
 class ProgressService:
@@ -75,18 +75,10 @@ class ProgressService:
                     .order_by(PracticeSession.created_at)
                 ).scalars()
             )
-            ids = [r.id for r in sessions]
-            latest: dict[str, str] = {}
-            if ids:
-                for sid, raw in s.execute(
-                    select(ReportRow.session_id, ReportRow.report_json)
-                    .where(ReportRow.session_id.in_(ids))
-                    .order_by(ReportRow.id)
-                ).all():
-                    latest[sid] = raw  # the last one wins
+            latest = latest_reports(s, [r.id for r in sessions])
         out = []
         for row in sessions:
-            report = _report(latest.get(row.id))
+            report = latest.get(row.id)
             if report is not None:
                 out.append((row, report))
         return out
@@ -193,14 +185,7 @@ class ProgressService:
 
     @staticmethod
     def _side(s, row: PracticeSession) -> BranchSide:
-        report = _report(
-            s.execute(
-                select(ReportRow.report_json)
-                .where(ReportRow.session_id == row.id)
-                .order_by(ReportRow.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
-        )
+        report = parse_report(latest_report_json(s, row.id))
         turns = [
             (t.speaker, t.text)
             for t in s.execute(

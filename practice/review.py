@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,6 +37,8 @@ from practice.db import (
     ScoreOverride,
     SessionShare,
     User,
+    latest_report_json,
+    parse_report,
 )
 
 MAX_COMMENT_CHARS = 4000
@@ -121,19 +122,7 @@ class AgreementRow:
 
 
 def latest_report(s: OrmSession, session_id: str) -> dict[str, Any] | None:
-    raw = s.execute(
-        select(ReportRow.report_json)
-        .where(ReportRow.session_id == session_id)
-        .order_by(ReportRow.id.desc())
-        .limit(1)
-    ).scalar_one_or_none()
-    if raw is None:
-        return None
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None
-    return data if isinstance(data, dict) else None
+    return parse_report(latest_report_json(s, session_id))
 
 
 def coach_principle(report: dict[str, Any] | None, principle_id: str) -> dict[str, Any] | None:

@@ -40,7 +40,13 @@ from typing import Any
 from sqlalchemy import func, select
 
 from practice.access import visible_sessions
-from practice.db import Database, PracticeSession, ReportRow, TurnRow, User
+from practice.db import (
+    Database,
+    PracticeSession,
+    TurnRow,
+    User,
+    latest_report_json,
+)
 
 log = logging.getLogger(__name__)
 
@@ -207,12 +213,7 @@ class SearchIndex:
                     select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.idx)
                 ).scalars()
             )
-            report_json = s.execute(
-                select(ReportRow.report_json)
-                .where(ReportRow.session_id == session_id)
-                .order_by(ReportRow.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            report_json = latest_report_json(s, session_id)
             owner, class_id, language, source = row.owner_id, row.class_id, row.language, row.source
         labels, cited = _report_facts(report_json)
         ids, docs, texts, metas = [], [], [], []

@@ -19,7 +19,15 @@ from sqlalchemy import func, select
 from citizen.library import Library
 from citizen.schema import Scenario
 from practice.access import AccessDenied, require_owner, require_view, visible_sessions
-from practice.db import Database, PracticeSession, ReportRow, TurnRow, User, utcnow
+from practice.db import (
+    Database,
+    PracticeSession,
+    ReportRow,
+    TurnRow,
+    User,
+    latest_report_json,
+    utcnow,
+)
 from practice.models import MAX_TURN_CHARS, SessionInfo, Transcript, Turn
 
 MAX_TURNS_PER_SESSION = 400
@@ -175,12 +183,7 @@ class PracticeService:
                 Turn(speaker=t.speaker, text=t.text, trust=t.trust, depth=t.depth, meta=t.meta or {})  # type: ignore[arg-type]
                 for t in row.turns
             ]
-            report = s.execute(
-                select(ReportRow.report_json)
-                .where(ReportRow.session_id == session_id)
-                .order_by(ReportRow.id.desc())
-                .limit(1)
-            ).scalar_one_or_none()
+            report = latest_report_json(s, session_id)
             pending = turns[-1].text if turns and turns[-1].speaker == "practitioner" else None
             return SessionView(
                 info=self._info(row, len(turns)),

@@ -20,7 +20,6 @@ from practice.review import (
     AGREE_TOLERANCE,
     ReviewError,
     ReviewService,
-    latest_report,
     principle_titles,
 )
 
@@ -185,21 +184,15 @@ def session_review(session_id: str) -> None:
         return
     can_review = reviews.can_review(user, session_id)
     is_owner = view.info.owner == user.id
-    with svc.db.Session() as s:
-        report = latest_report(s, session_id)
-        from practice.db import PracticeSession, User
-
-        row = s.get(PracticeSession, session_id)
-        owner = s.get(User, view.info.owner)
-        class_id = row.class_id if row else None
-        source = row.source if row else "simulator"
+    header = reviews.header(user, session_id)
+    report, class_id, source = header.report, header.class_id, header.source
     if st.button(t("review.back", lang), key="review.back"):
         st.query_params.clear()
         st.rerun()
     reveal = user.role != "educator" or st.toggle(
         t("review.show_names", lang), value=False, key="review.reveal_one"
     )
-    who = owner.display_name if owner else "?"
+    who = header.owner_name
     st.title(view.info.title or view.info.scenario_id)
     st.caption(
         " · ".join(

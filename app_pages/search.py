@@ -40,17 +40,6 @@ def owner_label(hit, names: dict[str, str]) -> str:
     return t("search.owner", lang, name=name)
 
 
-def display_names(ids: set[str]) -> dict[str, str]:
-    from sqlalchemy import select
-
-    from practice.db import User
-
-    if not ids:
-        return {}
-    with svc.db.Session() as s:
-        return dict(s.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
-
-
 def main() -> None:
     st.title(t("search.title", lang))
     st.caption(t("search.intro", lang))
@@ -87,7 +76,9 @@ def main() -> None:
         st.info(t("search.none", lang))
         return
     st.subheader(t("search.results", lang, n=len(hits)))
-    names = display_names({h.owner_id for h in hits})
+    from practice.accounts import AccountService
+
+    names = AccountService(svc.db).display_names({h.owner_id for h in hits})
     for i, h in enumerate(hits):
         with st.container(border=True):
             if h.context:

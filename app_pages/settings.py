@@ -61,10 +61,11 @@ if _user is not None:
     )
     st.download_button(
         t("privacy.export", lang),
-        data=_privacy.export_json(_svc.db, _user),
+        data=lambda: _privacy.export_json(_svc.db, _user),  # built only when clicked
         file_name=f"relpractice-{_user.username}.json",
         mime="application/json",
         key="settings.privacy_export",
+        on_click="ignore",
     )
     with st.expander(t("privacy.delete", lang)):
         st.warning(t("privacy.delete_warning", lang))

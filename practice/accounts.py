@@ -140,6 +140,15 @@ class AccountService:
         with self.db.Session() as s:
             return s.get(User, user_id)
 
+    def display_names(self, user_ids: set[str]) -> dict[str, str]:
+        """Display names for ids the caller already got through an access-checked query
+        (e.g. the owners of search results)."""
+        if not user_ids:
+            return {}
+        with self.db.Session() as s:
+            rows = s.execute(select(User.id, User.display_name).where(User.id.in_(user_ids)))
+            return dict(rows.all())
+
     def by_username(self, username: str) -> User | None:
         with self.db.Session() as s:
             return s.execute(

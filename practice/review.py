@@ -121,6 +121,14 @@ class AgreementRow:
         return self.agree / self.n if self.n else 0.0
 
 
+@dataclass(frozen=True)
+class ReviewHeader:
+    report: dict[str, Any] | None
+    owner_name: str
+    class_id: str | None
+    source: str
+
+
 def latest_report(s: OrmSession, session_id: str) -> dict[str, Any] | None:
     return parse_report(latest_report_json(s, session_id))
 
@@ -280,6 +288,18 @@ class ReviewService:
             )
             for r in rows
         ]
+
+    def header(self, viewer: User, session_id: str) -> ReviewHeader:
+        """What the review page shows above a transcript (access checked)."""
+        with self.db.Session() as s:
+            row = require_view(s, viewer, session_id)
+            owner = s.get(User, row.owner_id)
+            return ReviewHeader(
+                report=latest_report(s, session_id),
+                owner_name=owner.display_name if owner else "?",
+                class_id=row.class_id,
+                source=row.source,
+            )
 
     def can_review(self, viewer: User, session_id: str) -> bool:
         with self.db.Session() as s:

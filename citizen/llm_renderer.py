@@ -675,26 +675,22 @@ class LLMRenderer:
             embedder=self.embedder or None,
         )
 
-    def render(self, scenario: Scenario, decision: Any, history: Sequence[Any] | None) -> str:
-        """The accepted reply text (or the offline reply); sets :attr:`last_outcome`."""
-        ctx = self.guard_context(scenario, decision, history)
-        outcome = RenderOutcome()
-        self.last_outcome = None
-        reminder: str | None = None
+    def _settle(
+        self,
+        scenario: Scenario,
+        decision: Any,
+        history: Sequence[Any] | None,
+        ctx: GuardContext,
+        raw: str,
+    ) -> tuple[str, RenderOutcome]:
+        """Guards on the model's first reply; on a violation regenerate once, then fall back
+        to the offline reply. Returns the reply to use and what happened."""
+        outcome = RenderOutcome(attempts=1)
+        reply = clean_reply(raw, scenario.persona.name)
+        broken = check_reply(reply, ctx)
+        if not broken:
+            return reply, outcome
         for attempt in (1, 2):
-            messages = build_messages(scenario, decision, history, reminder=reminder)
-            raw = self.model.complete(
-                messages,
-                temperature=self.temperature if attempt == 1 else max(0.2, self.temperature - 0.3),
-                max_tokens=self.max_tokens,
-            )
-            reply = clean_reply(raw, scenario.persona.name)
-            broken = check_reply(reply, ctx)
-            outcome.attempts = attempt
-            if not broken:
-                outcome.status = "ok" if attempt == 1 else "regenerated"
-                self.last_outcome = outcome
-                return reply
             outcome.guards += broken
             outcome.guard = broken[0]
             log.warning(
@@ -703,15 +699,40 @@ class LLMRenderer:
                 scenario.id,
                 attempt,
             )
-            reminder = reminder_for(broken, scenario.language)
+            if attempt == 2:
+                break
+            retry = self.model.complete(
+                build_messages(
+                    scenario, decision, history, reminder=reminder_for(broken, scenario.language)
+                ),
+                temperature=max(0.2, self.temperature - 0.3),
+                max_tokens=self.max_tokens,
+            )
+            outcome.attempts = 2
+            reply = clean_reply(retry, scenario.persona.name)
+            broken = check_reply(reply, ctx)
+            if not broken:
+                outcome.status = "regenerated"
+                return reply, outcome
         outcome.status = "fell_back"
-        self.last_outcome = outcome
         log.warning(
             "citizen reply fell back to the offline reply (guard %s, scenario %s)",
             outcome.guard,
             scenario.id,
         )
-        return str(_get(decision, "offline_reply", "") or "")
+        return str(_get(decision, "offline_reply", "") or ""), outcome
+
+    def render(self, scenario: Scenario, decision: Any, history: Sequence[Any] | None) -> str:
+        """The accepted reply text (or the offline reply); sets :attr:`last_outcome`."""
+        ctx = self.guard_context(scenario, decision, history)
+        self.last_outcome = None
+        raw = self.model.complete(
+            build_messages(scenario, decision, history, reminder=None),
+            temperature=self.temperature,
+            max_tokens=self.max_tokens,
+        )
+        reply, self.last_outcome = self._settle(scenario, decision, history, ctx, raw)
+        return reply
 
     def stream(
         self, scenario: Scenario, decision: Any, history: Sequence[Any] | None
@@ -729,7 +750,6 @@ class LLMRenderer:
         or, failing that, the offline reply: what the UI shows at the end is exactly what
         is stored."""
         ctx = self.guard_context(scenario, decision, history)
-        outcome = RenderOutcome(attempts=1)
         self.last_outcome = None
         raw_parts: list[str] = []
         messages = build_messages(scenario, decision, history, reminder=None)
@@ -739,44 +759,9 @@ class LLMRenderer:
             raw_parts.append(token)
             yield token
         raw = "".join(raw_parts)
-        reply = clean_reply(raw, scenario.persona.name)
-        broken = check_reply(reply, ctx)
-        if not broken:
-            outcome.status = "ok"
-            self.last_outcome = outcome
-            if reply != raw.strip():
-                yield Replace(reply)
-            return
-        outcome.guards += broken
-        outcome.guard = broken[0]
-        log.warning(
-            "citizen reply broke guard %s (scenario %s, live attempt)", ",".join(broken), scenario.id
-        )
-        retry = self.model.complete(
-            build_messages(
-                scenario, decision, history, reminder=reminder_for(broken, scenario.language)
-            ),
-            temperature=max(0.2, self.temperature - 0.3),
-            max_tokens=self.max_tokens,
-        )
-        second = clean_reply(retry, scenario.persona.name)
-        again = check_reply(second, ctx)
-        outcome.attempts = 2
-        if not again:
-            outcome.status = "regenerated"
-            self.last_outcome = outcome
-            yield Replace(second)
-            return
-        outcome.guards += again
-        outcome.guard = again[0]
-        outcome.status = "fell_back"
-        self.last_outcome = outcome
-        log.warning(
-            "citizen reply fell back to the offline reply (guard %s, scenario %s)",
-            outcome.guard,
-            scenario.id,
-        )
-        yield Replace(str(_get(decision, "offline_reply", "") or ""))
+        reply, self.last_outcome = self._settle(scenario, decision, history, ctx, raw)
+        if self.last_outcome.status != "ok" or reply != raw.strip():
+            yield Replace(reply)
 
 
 def make_renderer(

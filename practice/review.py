@@ -344,12 +344,7 @@ class ReviewService:
         if len(reason) > MAX_REASON_CHARS:
             raise ReviewError("reason_long", "The reason is too long.")
         with self.db.Session() as s:
-            require_view(s, viewer, session_id)
-            if not can_review(s, viewer, session_id):
-                raise AccessDenied("Only a reviewer of this session can assess it.")
-            report = latest_report(s, session_id)
-            if report is None:
-                raise ReviewError("no_report", "The coach has not scored this session yet.")
+            report = _reviewable_report(s, viewer, session_id)
             coach = coach_principle(report, principle_id)
             if coach is None:
                 raise ReviewError(
@@ -377,12 +372,7 @@ class ReviewService:
         """Agree with the coach on every principle the viewer has not assessed yet.
         Returns how many were recorded."""
         with self.db.Session() as s:
-            require_view(s, viewer, session_id)
-            if not can_review(s, viewer, session_id):
-                raise AccessDenied("Only a reviewer of this session can assess it.")
-            report = latest_report(s, session_id)
-            if report is None:
-                raise ReviewError("no_report", "The coach has not scored this session yet.")
+            report = _reviewable_report(s, viewer, session_id)
             done = set(
                 s.execute(
                     select(ScoreOverride.principle_id).where(
@@ -476,6 +466,17 @@ class ReviewService:
             for (pid, per), diffs in buckets.items()
         ]
         return sorted(out, key=lambda r: (r.principle_id, r.period))
+
+
+def _reviewable_report(s: OrmSession, viewer: User, session_id: str) -> dict[str, Any]:
+    """The coach's report of a session the viewer may review (assessments start here)."""
+    require_view(s, viewer, session_id)
+    if not can_review(s, viewer, session_id):
+        raise AccessDenied("Only a reviewer of this session can assess it.")
+    report = latest_report(s, session_id)
+    if report is None:
+        raise ReviewError("no_report", "The coach has not scored this session yet.")
+    return report
 
 
 def _clean(text: str, limit: int, what: str) -> str:

@@ -97,7 +97,7 @@ def conversation(session_id: str) -> None:
     is_owner = view.info.owner == user.id
     if view.info.status == "ended":
         st.success(t("practise.ended", lang))
-        show_report(view.info.id, view.report_json)
+        show_report(view)
         from app_pages.components.review_notes import render_review_notes, render_share_control
 
         render_review_notes(view.info.id, user, lang)
@@ -141,18 +141,18 @@ def conversation(session_id: str) -> None:
             st.rerun()
 
 
-def show_report(session_id: str, report_json: str | None) -> None:
+def show_report(view) -> None:
     from app_pages.components.report_view import render_report
+    from app_pages.components.similar_moments import render_similar_moments
+    from app_pages.llm_choice import judge_model
     from coach.schema import CoachReport
 
     st.header(t("practise.report", lang))
+    report_json = view.report_json
     if report_json is None:
         with st.status(t("practise.scoring", lang)) as status:
-            report_json = svc.practice.score(user, session_id)
+            report_json = svc.practice.score(user, view.info.id)
             status.update(label=t("practise.scored", lang), state="complete")
-    from app_pages.llm_choice import judge_model
-
-    view = svc.practice.view(user, session_id)
     report = CoachReport.model_validate_json(report_json)
     render_report(
         report,
@@ -161,9 +161,7 @@ def show_report(session_id: str, report_json: str | None) -> None:
         transcript=view.transcript(),
         judge_model=judge_model(),
     )
-    from app_pages.components.similar_moments import render_similar_moments
-
-    render_similar_moments(report, user, lang, session_id=session_id)
+    render_similar_moments(report, user, lang, session_id=view.info.id)
 
 
 session_id = st.query_params.get("session")

@@ -39,3 +39,13 @@ def signed_in_app(timeout: float = 90, username: str = "pia", role: str = "pract
     at = AppTest.from_file(APP, default_timeout=timeout)
     sign_in(at, username, role)
     return at
+
+
+def open_page(user, page: str, timeout: float = 90) -> AppTest:
+    """The app signed in as `user`, switched to `page` (e.g. "app_pages/progress.py")."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    at.session_state["shell.user_id"] = user.id
+    at.run()
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at

@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
+from app_test_helpers import open_page
 from helpers_review import fast_hashing, make_user, report_dict, services
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
@@ -52,12 +53,7 @@ def svc():
 
 
 def open_upload(user) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["shell.user_id"] = user.id
-    at.run()
-    at.switch_page("app_pages/upload.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "app_pages/upload.py", TIMEOUT)
 
 
 def test_upload_text_transcript_and_open_it_in_review(svc, monkeypatch) -> None:

@@ -7,6 +7,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from app_test_helpers import open_page
 from helpers_review import fast_hashing, make_session, make_user, report_dict, services
 from streamlit.testing.v1 import AppTest
 
@@ -30,12 +31,7 @@ def svc():
 
 
 def open_progress(user) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.session_state["shell.user_id"] = user.id
-    at.run()
-    at.switch_page("app_pages/progress.py").run()
-    assert not at.exception, at.exception
-    return at
+    return open_page(user, "app_pages/progress.py", TIMEOUT)
 
 
 def test_chart_and_goals(svc) -> None:

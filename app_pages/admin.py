@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from base.i18n import t
 from practice.access import ROLES, AccessDenied
 from practice.accounts import AccountError, AccountService
-from practice.i18n import t
 
 lang = shell.lang()
 user = shell.current_user()

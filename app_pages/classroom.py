@@ -16,9 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import shell
+from base.i18n import t
 from practice.access import AccessDenied
 from practice.classroom import ClassroomService, join_link, rubric_labels
-from practice.i18n import t
 from practice.review import principle_titles
 
 REFRESH_SECONDS = 3

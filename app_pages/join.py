@@ -14,9 +14,11 @@ import streamlit as st
 
 from app_pages import shell
 from app_pages.components import chat
+from app_pages.components.report_view import render_report
+from base.i18n import t
+from coach.schema import CoachReport
 from practice.access import AccessDenied
 from practice.classroom import ClassroomError, ClassroomService, normalise_code
-from practice.i18n import t
 
 lang = shell.lang()
 svc = shell.services()
@@ -114,8 +116,6 @@ def conversation(info, user, member) -> None:
 
 
 def show_report(user, session_id: str, report_json: str | None) -> None:
-    from app_pages.components.report_view import render_report
-    from coach.schema import CoachReport
 
     if report_json is None:
         with st.status(t("join.scoring", lang)):

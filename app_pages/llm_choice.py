@@ -10,7 +10,9 @@ from typing import Any
 
 import streamlit as st
 
-from practice.i18n import t
+from base.i18n import t
+from base.llm import make_model, resolve_settings
+from citizen.llm_renderer import LLMRenderer
 
 OVERRIDES_KEY = "settings.llm_overrides"
 
@@ -23,7 +25,6 @@ def _secrets() -> Mapping[str, Any]:
 
 
 def llm_settings():
-    from practice.llm import resolve_settings
 
     return resolve_settings(overrides=st.session_state.get(OVERRIDES_KEY), secrets=_secrets())
 
@@ -46,8 +47,6 @@ def backend_picker(lang: str, *, key: str) -> str:
 
 def renderer_for_session():
     """An LLM renderer built from the current settings (errors surface to the caller)."""
-    from citizen.llm_renderer import LLMRenderer
-    from practice.llm import make_model
 
     return LLMRenderer(make_model(llm_settings()))
 
@@ -56,7 +55,6 @@ def judge_model():
     """The model for the optional LLM judge, or None when no endpoint is configured."""
     if not llm_configured():
         return None
-    from practice.llm import make_model
 
     try:
         return make_model(llm_settings())

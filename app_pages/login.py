@@ -7,8 +7,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from base.i18n import t
 from practice.accounts import AccountError, AccountService
-from practice.i18n import t
 
 lang = shell.lang()
 accounts = AccountService(shell.services().db)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
-from practice.i18n import t
+from base.i18n import t
 
 lang = shell.lang()
 svc = shell.services()

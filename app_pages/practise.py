@@ -10,8 +10,13 @@ import streamlit as st
 
 from app_pages import shell
 from app_pages.components import chat
+from app_pages.components.report_view import render_report
+from app_pages.components.review_notes import render_review_notes, render_share_control
+from app_pages.components.similar_moments import render_similar_moments
+from app_pages.llm_choice import backend_picker, judge_model, renderer_for_session
+from base.i18n import t
+from coach.schema import CoachReport
 from practice.access import AccessDenied
-from practice.i18n import t
 
 lang = shell.lang()
 svc = shell.services()
@@ -20,7 +25,6 @@ user = shell.current_user()
 
 def llm_renderer():
     """The renderer for a session that uses a language model, or None for offline."""
-    from app_pages.llm_choice import renderer_for_session
 
     return renderer_for_session()
 
@@ -64,7 +68,6 @@ def picker() -> None:
     with col2:
         st.subheader(t("practise.case_file", lang))
         st.text(view["case_file"])
-    from app_pages.llm_choice import backend_picker
 
     backend = backend_picker(lang, key="practise.backend")
     if st.button(t("practise.start", lang), type="primary", key="practise.start"):
@@ -98,7 +101,6 @@ def conversation(session_id: str) -> None:
     if view.info.status == "ended":
         st.success(t("practise.ended", lang))
         show_report(view)
-        from app_pages.components.review_notes import render_review_notes, render_share_control
 
         render_review_notes(view.info.id, user, lang)
         if is_owner:
@@ -142,10 +144,6 @@ def conversation(session_id: str) -> None:
 
 
 def show_report(view) -> None:
-    from app_pages.components.report_view import render_report
-    from app_pages.components.similar_moments import render_similar_moments
-    from app_pages.llm_choice import judge_model
-    from coach.schema import CoachReport
 
     st.header(t("practise.report", lang))
     report_json = view.report_json

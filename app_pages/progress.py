@@ -6,8 +6,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from base.i18n import t
 from practice.access import AccessDenied
-from practice.i18n import t
 from practice.progress import ProgressService
 from practice.sessions import SessionError
 

@@ -14,8 +14,9 @@ import datetime as dt
 import streamlit as st
 
 from app_pages import shell
+from app_pages.components.review_notes import render_share_control
+from base.i18n import t
 from practice.access import AccessDenied, anonymise
-from practice.i18n import t
 from practice.review import (
     AGREE_TOLERANCE,
     ReviewError,
@@ -231,7 +232,6 @@ def session_review(session_id: str) -> None:
     if can_review:
         comment_form(session_id, view.turns)
     if is_owner:
-        from app_pages.components.review_notes import render_share_control
 
         render_share_control(session_id, user, lang)
 

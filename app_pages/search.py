@@ -10,8 +10,10 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from base.i18n import t
 from practice.access import anonymise
-from practice.i18n import t
+from practice.accounts import AccountService
+from practice.search import SearchIndex
 
 lang = shell.lang()
 svc = shell.services()
@@ -20,7 +22,6 @@ user = shell.current_user()
 
 @st.cache_resource(show_spinner=False)
 def _index(data_dir: str, database_url: str, chroma: str):
-    from practice.search import SearchIndex
 
     return SearchIndex.for_settings(svc.db, svc.settings)
 
@@ -76,7 +77,6 @@ def main() -> None:
         st.info(t("search.none", lang))
         return
     st.subheader(t("search.results", lang, n=len(hits)))
-    from practice.accounts import AccountService
 
     names = AccountService(svc.db).display_names({h.owner_id for h in hits})
     for i, h in enumerate(hits):

@@ -6,7 +6,7 @@ import streamlit as st
 
 from app_pages import shell
 from app_pages.llm_choice import OVERRIDES_KEY, llm_settings
-from practice.i18n import t
+from base.i18n import t
 
 lang = shell.lang()
 st.title(t("settings.title", lang))
@@ -38,7 +38,7 @@ if saved:
     st.session_state[OVERRIDES_KEY] = overrides
     st.success(t("settings.saved", lang))
 if st.button(t("settings.test", lang), key="settings.test"):
-    from practice.llm import check_connection
+    from base.llm import check_connection
 
     try:
         with st.spinner(t("settings.testing", lang)):

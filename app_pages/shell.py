@@ -7,7 +7,8 @@ import os
 
 import streamlit as st
 
-from practice.i18n import LANGUAGE_NAMES, UI_LANGUAGES, t
+from base.i18n import LANGUAGE_NAMES, UI_LANGUAGES, t
+from practice.accounts import AccountService, single_user_mode
 from practice.services import Services, build_services
 from practice.settings import load_settings
 
@@ -72,7 +73,6 @@ def current_user():
     ``RELPRACTICE_SINGLE_USER=1`` the one local practitioner (no sign-in); with OIDC
     configured and the browser signed in through ``st.login``, the local row mapped to
     that identity. Otherwise None, and ``pages()`` shows only the sign-in page."""
-    from practice.accounts import AccountService, single_user_mode
 
     svc = services()
     user_id = st.session_state.get(USER_KEY)
@@ -112,7 +112,6 @@ def sign_out() -> None:
 
 def account_box(lang: str) -> None:
     """Sidebar: who is signed in, and a sign-out button."""
-    from practice.accounts import single_user_mode
 
     user = current_user()
     if user is None:

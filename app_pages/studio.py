@@ -6,9 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
+from base.i18n import t
 from citizen import studio
 from citizen.schema import Context
-from practice.i18n import t
 
 lang = shell.lang()
 svc = shell.services()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import shell
-from practice.i18n import t
+from base.i18n import t
 from practice.importers import MAX_UPLOAD_BYTES, ImportProblem, import_transcript, parse_upload
 
 lang = shell.lang()

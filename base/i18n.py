@@ -1,4 +1,4 @@
-"""UI strings in Danish and English, in one place: ``practice/locales/*.yaml``.
+"""UI strings in Danish and English, in one place: ``base/locales/*.yaml``.
 
 Each file maps a key to ``{da: ..., en: ...}``; files are split by area (practice,
 report, studio, ...) so that parts of the app can grow without editing one huge

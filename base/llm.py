@@ -49,7 +49,9 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-log = logging.getLogger("relpractice.llm")
+from base.i18n import catalogue, t
+
+log = logging.getLogger("relbase.llm")
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -113,7 +115,7 @@ class RedactingFilter(logging.Filter):
 
 
 _FILTER = RedactingFilter()
-for _name in ("relpractice.llm", "openai", "openai._base_client", "httpx", "httpcore"):
+for _name in ("relbase.llm", "openai", "openai._base_client", "httpx", "httpcore"):
     _logger = logging.getLogger(_name)
     if not any(isinstance(f, RedactingFilter) for f in _logger.filters):
         _logger.addFilter(_FILTER)
@@ -124,7 +126,7 @@ for _name in ("relpractice.llm", "openai", "openai._base_client", "httpx", "http
 
 class LLMError(RuntimeError):
     """Base class. ``str(err)`` is an English message that says what to do; ``code`` and
-    ``params`` let the UI show it in Danish or English via ``practice.i18n`` (``llm.error.<code>``)."""
+    ``params`` let the UI show it in Danish or English via ``base.i18n`` (``llm.error.<code>``)."""
 
     code = "generic"
 
@@ -133,7 +135,6 @@ class LLMError(RuntimeError):
         self.params = {k: redact(str(v)) for k, v in params.items()}
 
     def localized(self, lang: str) -> str:
-        from practice.i18n import catalogue, t
 
         key = f"llm.error.{self.code}"
         if lang == "en" or key not in catalogue():

@@ -13,6 +13,9 @@ import getpass
 import sys
 from collections.abc import Callable
 
+from practice.accounts import AccountError, AccountService
+from practice.services import build_services
+
 
 def add_create_admin(p: argparse.ArgumentParser) -> None:
     p.add_argument("--username", required=True)
@@ -26,8 +29,6 @@ def add_create_admin(p: argparse.ArgumentParser) -> None:
 
 def cmd_create_admin(args: argparse.Namespace) -> int:
     """Create the first admin (refused if an admin exists)."""
-    from practice.accounts import AccountError, AccountService
-    from practice.services import build_services
 
     if args.password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

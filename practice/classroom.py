@@ -34,6 +34,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from coach.export import find_unicode_font
+from coach.rubric import load_rubric
 from practice.access import AccessDenied, anonymise_all, visible_sessions
 from practice.db import (
     ClassMember,
@@ -692,7 +694,6 @@ def score_summary(board: Dashboard) -> dict[str, dict[str, float]]:
 def rubric_labels(language: str) -> dict[str, str]:
     """Readable text for indicator, counter-indicator and principle ids (best effort)."""
     try:
-        from coach.rubric import load_rubric
 
         rubric = load_rubric(language)
     except Exception:
@@ -749,7 +750,6 @@ def _pdf_t(key: str, lang: str, **fmt: Any) -> str:
 def _unicode_font(pdf: Any) -> str:
     """A Unicode TrueType font if the system has one (DejaVu), else the core Helvetica."""
     try:
-        from coach.export import find_unicode_font
 
         found = find_unicode_font()
     except ImportError:  # pragma: no cover - coach.export is part of the app

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 from pathlib import Path
 
-OUR_PACKAGES = ("citizen", "coach", "practice", "app_pages")
+OUR_PACKAGES = ("base", "reading", "citizen", "coach", "practice", "app_pages")
 REPO = Path(__file__).resolve().parent.parent
 
 

@@ -2,7 +2,7 @@
 
 Three formats:
 - JSON, the CLI's interchange format: ``{"language": "da", "turns": [{"speaker":
-  "practitioner"|"citizen", "text": "..."}]}`` (``practice.models.Transcript``);
+  "practitioner"|"citizen", "text": "..."}]}`` (``base.models.Transcript``);
 - plain text, one turn per line as ``Name: what they said`` (continuation lines belong
   to the turn above; blank lines are ignored); the uploader says which name is the
   practitioner, every other name is the citizen's side;
@@ -32,8 +32,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from base.models import MAX_TURN_CHARS, Transcript, Turn
 from practice.db import PracticeSession, TurnRow, User
-from practice.models import MAX_TURN_CHARS, Transcript, Turn
 
 MAX_UPLOAD_BYTES = 2_000_000  # a long role-play is a few tens of kB
 MAX_DOCX_UNCOMPRESSED = 20_000_000

@@ -34,6 +34,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, inspect, text
 
 from practice.db import Base, Database
+from practice.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +151,6 @@ def schema_differences(db: Database) -> list:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from practice.settings import load_settings
 
     parser = argparse.ArgumentParser(prog="python -m practice.migrate", description=__doc__)
     sub = parser.add_subparsers(dest="cmd", required=True)

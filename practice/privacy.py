@@ -46,6 +46,9 @@ from practice.db import (
     User,
     utcnow,
 )
+from practice.migrate import upgrade
+from practice.search import SearchIndex
+from practice.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +206,6 @@ def _unindex(session_ids: list[str], db: Database, settings: Any) -> int:
     ):
         return 0  # no index was ever created here
     try:
-        from practice.search import SearchIndex
 
         index = SearchIndex.for_settings(db, settings)
     except Exception:
@@ -308,8 +310,6 @@ def purge_on_startup(db: Database, settings: Any) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from practice.migrate import upgrade
-    from practice.settings import load_settings
 
     ap = argparse.ArgumentParser(prog="python -m practice.privacy")
     sub = ap.add_subparsers(dest="cmd", required=True)

@@ -11,20 +11,19 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from base.models import Transcript
+from citizen.debrief import citizen_voice
+from citizen.engine import CitizenState
 from coach.notes import coach_session
 from coach.schema import CoachReport
-from practice.models import Transcript
 
-log = logging.getLogger("relpractice.coach")
+log = logging.getLogger("relpractice.reports")
 
 
 def citizen_voice_for(scenario: Any, state_json: str | None) -> str | None:
     if scenario is None or not state_json:
         return None
     try:
-        from citizen.debrief import citizen_voice
-        from citizen.engine import CitizenState
-
         state = CitizenState.model_validate_json(state_json)
         return citizen_voice(scenario, state)
     except Exception:  # the voice is a bonus: never let it break the report

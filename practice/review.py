@@ -27,6 +27,7 @@ from typing import Any, Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
+from coach.rubric import load_rubric
 from practice.access import AccessDenied, can_review, require_owner, require_view, visible_sessions
 from practice.db import (
     Classroom,
@@ -144,7 +145,6 @@ def coach_principle(report: dict[str, Any] | None, principle_id: str) -> dict[st
 def principle_titles(lang: str) -> dict[str, str]:
     """Principle id -> title in ``lang`` from the rubric (best effort: {} if unavailable)."""
     try:
-        from coach.rubric import load_rubric
 
         return {p.id: p.title for p in load_rubric(lang).principles}
     except Exception:

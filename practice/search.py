@@ -3,7 +3,7 @@
 - Embedded by default: a ``chromadb.PersistentClient`` in ``<data dir>/chroma``; set
   ``CHROMA_HOST`` (and ``CHROMA_PORT``, default 8000) to use a Chroma server instead.
   Telemetry is off.
-- Embeddings come only from ``practice.embeddings.get_embedder()`` (offline multilingual
+- Embeddings come only from ``base.embeddings.get_embedder()`` (offline multilingual
   e5, "passage:" for stored turns, "query:" for searches) through
   :func:`embedding_function`; Chroma's default (ONNX, downloaded) is never used.
 - One record per practitioner turn; the embedded text is the citizen turn before it
@@ -39,6 +39,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from base.embeddings import get_embedder
 from practice.access import visible_sessions
 from practice.db import (
     Database,
@@ -47,6 +48,7 @@ from practice.db import (
     User,
     latest_report_json,
 )
+from practice.settings import load_settings
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +63,7 @@ _ef_lock = threading.Lock()
 
 
 def embedding_function_class() -> Any:
-    """Chroma's EmbeddingFunction protocol over ``practice.embeddings.get_embedder()``.
+    """Chroma's EmbeddingFunction protocol over ``base.embeddings.get_embedder()``.
 
     Built on first use (importing chromadb takes seconds; the app should not pay for it
     at start-up) and registered with Chroma under the name ``relpractice-e5``."""
@@ -81,7 +83,6 @@ def embedding_function_class() -> Any:
 
             def _get(self) -> Any:
                 if self._embedder is None:
-                    from practice.embeddings import get_embedder
 
                     self._embedder = get_embedder()
                 return self._embedder
@@ -399,7 +400,6 @@ class SearchIndex:
 
 def default_index(settings: Any = None, db: Database | None = None) -> SearchIndex:
     """The process-wide index for the app's settings (creates the database handle if needed)."""
-    from practice.settings import load_settings
 
     settings = settings or load_settings()
     if db is None:

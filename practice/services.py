@@ -14,6 +14,10 @@ from typing import Any
 
 from citizen.library import Library, load_library
 from practice.db import Database
+from practice.migrate import upgrade
+from practice.privacy import purge_on_startup
+from practice.reports import build_report
+from practice.search import attach
 from practice.sessions import PracticeService
 from practice.settings import Settings, load_settings
 
@@ -49,8 +53,6 @@ class LibraryCache:
 
 
 def default_scorer(transcript: Any, *, scenario: Any = None, state_json: str | None = None) -> Any:
-    from coach.service import build_report
-
     return build_report(transcript, scenario=scenario, state_json=state_json)
 
 
@@ -66,16 +68,13 @@ def build_services(settings: Settings | None = None) -> Services:
     settings = settings or load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     db = Database(settings.database_url)
-    from practice.migrate import upgrade
 
     upgrade(db)
     dirs = [settings.library_dir, *settings.scenario_dirs, settings.user_scenario_dir]
     library = LibraryCache(dirs)
     practice = PracticeService(db, library, scorer=default_scorer)
-    from practice.search import attach
 
     attach(practice, settings)  # index sessions for semantic search when they are scored
-    from practice.privacy import purge_on_startup
 
     purge_on_startup(db, settings)  # RELPRACTICE_RETENTION_DAYS (issue 7); 0 keeps everything
     return Services(settings=settings, db=db, library=library, practice=practice)

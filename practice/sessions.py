@@ -16,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from base.models import MAX_TURN_CHARS, SessionInfo, Transcript, Turn
+from citizen.engine import Citizen, start
 from citizen.library import Library
 from citizen.schema import Scenario
 from practice.access import AccessDenied, require_owner, require_view, visible_sessions
@@ -28,7 +30,6 @@ from practice.db import (
     latest_report_json,
     utcnow,
 )
-from practice.models import MAX_TURN_CHARS, SessionInfo, Transcript, Turn
 
 MAX_TURNS_PER_SESSION = 400
 
@@ -115,7 +116,6 @@ class PracticeService:
         )
 
     def _citizen(self, scenario: Scenario, state_json: str):
-        from citizen.engine import Citizen
 
         return Citizen.restore(scenario, state_json)
 
@@ -145,7 +145,6 @@ class PracticeService:
         backend: str = "offline",
         class_id: str | None = None,
     ) -> SessionView:
-        from citizen.engine import start
 
         scenario = self.scenario(scenario_id)
         citizen = start(scenario)
@@ -346,7 +345,6 @@ class PracticeService:
         The engine state is rebuilt by replaying the kept practitioner turns, so the
         citizen is exactly where they were at that moment.
         """
-        from citizen.engine import start
 
         original = self.view(user, session_id)
         if original.info.owner != user.id:

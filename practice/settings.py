@@ -8,7 +8,7 @@
 | RELPRACTICE_ALLOW_PUBLISH | 0                              | before accounts exist: may the Studio publish to the shared library |
 | RELPRACTICE_RETENTION_DAYS | 0 (keep)                      | delete transcripts older than this |
 | CHROMA_HOST / CHROMA_PORT | (none)                         | use a Chroma server instead of the embedded index |
-| OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL | (none)   | an OpenAI-compatible endpoint (see practice.llm) |
+| OPENAI_API_KEY / OPENAI_BASE_URL / OPENAI_MODEL | (none)   | an OpenAI-compatible endpoint (see base.llm) |
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from typing import Any
 
 import streamlit as st
 
-from practice.i18n import t
+from base.i18n import t
 from practice.sessions import SessionError
 
 AVATAR = {"user": "🧑‍💼", "assistant": "🙂"}

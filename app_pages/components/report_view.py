@@ -16,10 +16,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from base.i18n import t
+from base.models import Transcript
+from coach import export
 from coach.export import judge_flag_text
+from coach.judge import judge_transcript
 from coach.schema import CoachReport, JudgeResult
-from practice.i18n import t
-from practice.models import Transcript
 
 _MIME = {
     "md": "text/markdown",
@@ -36,7 +38,6 @@ def _export_callable(report: CoachReport, lang: str, fmt: str) -> Callable[[], b
     """Deferred export: Streamlit runs it on its own thread when the button is clicked."""
 
     def make() -> bytes:
-        from coach import export
 
         fn = {"md": export.to_markdown, "docx": export.to_docx, "pdf": export.to_pdf}[fmt]
         try:
@@ -103,7 +104,7 @@ def render_report(
     transcript: Transcript | None = None,
     judge_model: object | None = None,
 ) -> None:
-    """Show `report`. With `transcript` and `judge_model` (a ``practice.llm.ChatModel``), a
+    """Show `report`. With `transcript` and `judge_model` (a ``base.llm.ChatModel``), a
     button asks the optional LLM judge for a second opinion, shown beside the offline scores."""
     judged_key = f"{key_prefix}.judged.{_digest(report)}"
     judged = st.session_state.get(judged_key)
@@ -192,7 +193,6 @@ def render_report(
         and report.status == "ok"
         and st.button(t("report.judge.run", lang), key=f"{key_prefix}.judge")
     ):
-        from coach.judge import judge_transcript
 
         with st.status(t("report.judge.running", lang)) as status:
             try:

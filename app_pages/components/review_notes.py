@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import shell
+from base.i18n import t
 from practice.access import AccessDenied
-from practice.i18n import t
+from practice.accounts import AccountService
 from practice.review import ReviewError, ReviewService, principle_titles
 
 
 def _reviews() -> ReviewService:
-    from app_pages import shell
 
     return ReviewService(shell.services().db)
 
@@ -38,7 +39,6 @@ def render_review_notes(session_id: str, viewer, lang: str) -> None:
     st.subheader(t("notes.title", lang))
     turns: dict[int, str] = {}
     if any(c.turn_idx is not None for c in comments):
-        from app_pages import shell
 
         try:
             view = shell.services().practice.view(viewer, session_id)
@@ -82,8 +82,6 @@ def render_share_control(session_id: str, viewer, lang: str) -> None:
         shared = reviews.shared_with(viewer, session_id)
     except AccessDenied:
         return
-    from app_pages import shell
-    from practice.accounts import AccountService
 
     st.subheader(t("notes.share_title", lang))
     if shared:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from practice.i18n import t
+from base.i18n import t
+from practice.search import similar_good_moments
 
 
 def render_similar_moments(report, viewer, lang: str, *, session_id: str) -> None:
@@ -13,7 +14,6 @@ def render_similar_moments(report, viewer, lang: str, *, session_id: str) -> Non
     growth = list(getattr(notes, "growth_points", None) or [])
     if not growth:
         return
-    from practice.search import similar_good_moments
 
     found = []
     for point in growth[:3]:

@@ -1,0 +1,110 @@
+"""Phrases that often carry a move, as *features* of the reading model.
+
+``reading/lexicon.yaml`` holds the shared phrases per move and language; a scenario adds its
+own per call (its ``triggers``/``openers`` keywords). A phrase is matched on Snowball stems,
+whole words, in order. Each hit carries the scope of its words (negated, quoted or
+reported, about someone else), and the model learns how much a hit in each scope is worth.
+No phrase decides a move.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from reading.labels import MOVES
+from reading.text import Token, stems
+
+LEXICON_FILE = Path(__file__).resolve().parent / "lexicon.yaml"
+# per move: [any hit, hit in plain scope, hit negated, hit quoted/reported, hit about another]
+SLOTS: tuple[str, ...] = ("any", "plain", "negated", "quoted", "other")
+
+
+@dataclass(frozen=True)
+class Hit:
+    move: str
+    phrase: str
+    first: int  # token indices, inclusive
+    last: int
+    negated: bool
+    quoted: bool
+    other: bool
+
+    @property
+    def plain(self) -> bool:
+        return not (self.negated or self.quoted or self.other)
+
+
+class Lexicon:
+    """Phrases per move, pre-stemmed per language."""
+
+    def __init__(self, phrases: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
+        self.phrases: dict[str, dict[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+        for move, langs in phrases.items():
+            if move not in MOVES:
+                raise ValueError(f"{LEXICON_FILE.name}: moves.{move}: unknown move")
+            self.phrases[move] = {
+                lang: tuple((p, tuple(stems(p, lang))) for p in items if stems(p, lang))
+                for lang, items in langs.items()
+            }
+
+    def hits(
+        self,
+        toks: Sequence[Token],
+        language: str,
+        extra: Mapping[str, Sequence[str]] | None = None,
+    ) -> list[Hit]:
+        seq = [t.stem for t in toks]
+        out: list[Hit] = []
+        for move in MOVES:
+            cands = list(self.phrases.get(move, {}).get(language, ()))
+            for p in (extra or {}).get(move, ()):
+                st = tuple(stems(p, language))
+                if st:
+                    cands.append((p, st))
+            for phrase, st in cands:
+                n = len(st)
+                for i in range(len(seq) - n + 1):
+                    if tuple(seq[i : i + n]) == st:
+                        span = toks[i : i + n]
+                        out.append(
+                            Hit(
+                                move,
+                                phrase,
+                                i,
+                                i + n - 1,
+                                negated=any(t.negated for t in span),
+                                quoted=any(t.quoted or t.reported for t in span),
+                                other=any(t.other for t in span),
+                            )
+                        )
+        return out
+
+
+def slot_vector(hits: Sequence[Hit]) -> list[float]:
+    """The lexicon features of one turn: for each move, the five slots in :data:`SLOTS`."""
+    vec = [0.0] * (len(MOVES) * len(SLOTS))
+    for h in hits:
+        base = MOVES.index(h.move) * len(SLOTS)
+        vec[base] = 1.0
+        if h.plain:
+            vec[base + 1] = 1.0
+        if h.negated:
+            vec[base + 2] = 1.0
+        if h.quoted:
+            vec[base + 3] = 1.0
+        if h.other:
+            vec[base + 4] = 1.0
+    return vec
+
+
+@lru_cache(maxsize=1)
+def default_lexicon() -> Lexicon:
+    data = yaml.safe_load(LEXICON_FILE.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or data.get("schema_version") != 1:
+        raise ValueError(f"{LEXICON_FILE}: schema_version: expected 1")
+    return Lexicon(data.get("moves") or {})

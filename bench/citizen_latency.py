@@ -18,11 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from base.embeddings import get_embedder
 from citizen.engine import NullCoder, default_coder, start
 from citizen.library import load_library
 from citizen.offline import scenario_index
 from citizen.scripted import RelationalPractitioner, SystemPractitioner
-from practice.embeddings import get_embedder
 
 
 def percentile(xs: list[float], q: float) -> float:

@@ -19,10 +19,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from base.llm import OpenAICompatibleModel, ScriptedModel
 from citizen.engine import Decision
 from citizen.library import load_scenario_file
 from citizen.llm_renderer import LLMRenderer
-from practice.llm import OpenAICompatibleModel, ScriptedModel
 
 FIXTURE = (
     Path(__file__).resolve().parent.parent

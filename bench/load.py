@@ -12,7 +12,7 @@ the citizen's reply. The latency of a turn is the time ``send`` takes: the pract
 turn committed, the engine's decision, the reply rendered and committed.
 
 ``--backend offline`` (default) uses the offline engine; ``--backend llm`` renders through
-``citizen.llm_renderer.LLMRenderer`` + ``practice.llm.make_model`` against
+``citizen.llm_renderer.LLMRenderer`` + ``base.llm.make_model`` against
 ``bench/fake_llm_server.py`` (started in-process on loopback with a realistic delay).
 
 Afterwards every typed turn is looked up in the database: ``lost_turns`` counts those not
@@ -40,6 +40,11 @@ import traceback
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from base.llm import LLMSettings, make_model
+from citizen.llm_renderer import LLMRenderer
+from practice.db import TurnRow, User
+from practice.services import build_services
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -106,7 +111,6 @@ def rss_mb() -> float:
 
 
 def make_users(svc: Any, n: int, prefix: str = "bench") -> list[Any]:
-    from practice.db import User
 
     users = []
     with svc.db.Session() as s:
@@ -119,8 +123,6 @@ def make_users(svc: Any, n: int, prefix: str = "bench") -> list[Any]:
 
 
 def llm_renderer_factory(base_url: str):
-    from citizen.llm_renderer import LLMRenderer
-    from practice.llm import LLMSettings, make_model
 
     settings = LLMSettings(
         backend="openai", base_url=base_url, model="fake-citizen", timeout_s=60, max_retries=2
@@ -149,8 +151,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.database_url:
             os.environ.pop("DATABASE_URL", None)
 
-    from practice.db import TurnRow
-    from practice.services import build_services
 
     t0 = time.perf_counter()
     svc = build_services()

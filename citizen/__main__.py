@@ -10,7 +10,8 @@ import argparse
 import importlib
 import sys
 
-from practice.i18n import t
+from base.i18n import t
+from citizen.cli_chat import main_chat
 
 
 def _delegate(command: str, argv: list[str]) -> int:
@@ -37,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "chat":
-        from citizen.cli_chat import main_chat
 
         return main_chat(rest)
     return _delegate(command, rest)

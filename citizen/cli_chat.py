@@ -18,10 +18,11 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
+from base.i18n import t
+from citizen.debrief import citizen_voice
 from citizen.engine import Renderer, start
 from citizen.library import load_library
 from citizen.offline import OfflineRenderer
-from practice.i18n import t
 
 BACKENDS = ("offline", "openai", "llamacpp")
 
@@ -121,7 +122,6 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
             out["decision"] = decision.model_dump(mode="json")
         print(json.dumps(out, ensure_ascii=False), file=stdout, flush=True)
     if args.debrief:
-        from citizen.debrief import citizen_voice
 
         print(
             json.dumps({"debrief": citizen_voice(scenario, citizen.state)}, ensure_ascii=False),

@@ -2,7 +2,7 @@
 
 First person, in the scenario's language, grounded in the trust trajectory and in the
 turns that moved trust most (quoting the practitioner briefly), using the scenario's
-authored ``debrief`` lines plus small templates (``practice/locales/citizen.yaml``).
+authored ``debrief`` lines plus small templates (``base/locales/citizen.yaml``).
 Deterministic: the same state gives the same text.
 """
 
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from base.i18n import t
 from citizen.engine import CitizenState, TurnEvent
 from citizen.schema import Scenario
-from practice.i18n import t
 
 MOVED = 0.03  # a turn that moved trust less than this is not quoted
 ROSE = 0.15  # overall rise that counts as "opened"

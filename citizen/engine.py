@@ -23,11 +23,11 @@ Depth (0..3) never decreases; at most one level is reached per turn, and only
 allow. Talk to the machine (prompt injection, "rate me") opens nothing. A plan is accepted
 only when it matches an acceptable plan and trust and depth are high enough.
 
-Coder: ``coach.coder.get_coder()`` (trained weights); without weights a lexicon fallback
-that is loud (a warning in the log, ``coder_fallback`` in the state and each decision).
-The practitioner's turn is embedded once per turn: the coder and the engine (topics,
-plans) ask ``practice.embeddings.get_embedder()`` for the same 'query:' text, so the second
-request is a cache hit.
+Reading: what a turn means comes from ``reading.get_reader()`` (the one learned reading
+shared with the coach), given the citizen's previous reply and the scenario's own phrases
+as features. The practitioner's turn is embedded once per turn: the reading and the engine
+(topics, plans) ask ``base.embeddings.get_embedder()`` for the same 'query:' text, so the
+second request is a cache hit.
 """
 
 from __future__ import annotations
@@ -40,9 +40,19 @@ from typing import Any, Literal, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from base.embeddings import get_embedder
 from citizen import offline
-from citizen.moves import OPENER_KINDS, TRIGGER_KINDS, Moves, classify, keyword_hits, tokens
+from citizen.moves import (
+    OPENER_KINDS,
+    TRIGGER_KINDS,
+    Moves,
+    classify,
+    keyword_hits,
+    scenario_lexicon,
+    tokens,
+)
 from citizen.schema import Scenario
+from reading import Reader, get_reader
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +148,7 @@ class CitizenState(BaseModel):
     events: list[TurnEvent] = Field(default_factory=list)
     accepted_plan: str | None = None
     coder_fallback: bool = Field(
-        False, description="turns were classified without the trained coder (weights missing)"
+        False, description="legacy (states saved before the reading model); always False now"
     )
 
 
@@ -169,9 +179,10 @@ class Decision(BaseModel):
     plan: PlanOutcome = Field(default_factory=PlanOutcome)
     offline_parts: list[str] = Field(default_factory=list)
     offline_reply: str
-    coder_fallback: bool = Field(
-        False, description="this turn was classified by the lexicon fallback, not the coder"
+    reading: dict[str, float] = Field(
+        default_factory=dict, description="the reading's present moves and their probabilities"
     )
+    uptake: float = Field(0.0, description="how much the turn took up the citizen's last reply")
 
 
 class TurnResult(BaseModel):
@@ -227,52 +238,6 @@ def strongest_move(moves: Moves, scenario: Scenario | None = None) -> str | None
     return None
 
 
-class NullCoder:
-    """A coder that finds nothing: moves then come only from the scenario's cues and the
-    engine's own detectors. Deterministic; used for golden transcripts."""
-
-    def code(self, text: str, previous_citizen: str | None = None, language: str = "da") -> Any:
-        from coach.coder import Coded
-
-        return Coded(label="other", confidence=0.0)
-
-
-class FlagsOnlyCoder:
-    """Fallback when the trained coder cannot be loaded: no label, flags from
-    ``coach.flags.detect_flags`` (lexicon only). Loud: every citizen using it logs a
-    warning and marks its state and decisions ``coder_fallback``."""
-
-    fallback = True
-    reason = ""
-
-    def code(self, text: str, previous_citizen: str | None = None, language: str = "da") -> Any:
-        from coach.coder import Coded
-        from coach.flags import detect_flags
-
-        return Coded(
-            label="other", confidence=0.0, flags=detect_flags(text, previous_citizen, language)
-        )
-
-
-def default_coder() -> Any:
-    """``coach.coder.get_coder()`` (the trained coder); if its model cannot be loaded, a
-    :class:`FlagsOnlyCoder` fallback, with a warning in the log every time."""
-    try:
-        from coach.coder import get_coder
-
-        return get_coder()
-    except Exception as exc:  # missing weights etc.: the citizen still works, visibly
-        log.warning(
-            "behaviour coder unavailable (%s: %s); the citizen classifies turns with lexicon "
-            "flags only (coder_fallback=True in state and decisions)",
-            type(exc).__name__,
-            exc,
-        )
-        fb = FlagsOnlyCoder()
-        fb.reason = f"{type(exc).__name__}: {exc}"
-        return fb
-
-
 class Citizen:
     """One conversation with one simulated citizen."""
 
@@ -281,7 +246,7 @@ class Citizen:
         scenario: Scenario,
         state: CitizenState,
         *,
-        coder: Any | None = None,
+        reader: Reader | None = None,
         embedder: Any | None = None,
     ) -> None:
         if state.scenario_id != scenario.id:
@@ -290,7 +255,7 @@ class Citizen:
             )
         self.scenario = scenario
         self.state = state
-        self._coder = coder
+        self._reader = reader
         self._embedder = embedder
         self._lock = threading.RLock()
         self._pending_parts: list[str] | None = None
@@ -302,14 +267,14 @@ class Citizen:
         scenario: Scenario,
         state_json: str | bytes | dict[str, Any],
         *,
-        coder: Any | None = None,
+        reader: Reader | None = None,
         embedder: Any | None = None,
     ) -> Citizen:
         if isinstance(state_json, dict):
             state = CitizenState.model_validate(state_json)
         else:
             state = CitizenState.model_validate_json(state_json)
-        return cls(scenario, state, coder=coder, embedder=embedder)
+        return cls(scenario, state, reader=reader, embedder=embedder)
 
     # -- views ------------------------------------------------------------------------
     @property
@@ -344,15 +309,14 @@ class Citizen:
 
     # -- collaborators ---------------------------------------------------------------
     @property
-    def coder(self) -> Any:
-        if self._coder is None:
-            self._coder = default_coder()
-        return self._coder
+    def reader(self) -> Reader:
+        if self._reader is None:
+            self._reader = get_reader()
+        return self._reader
 
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-            from practice.embeddings import get_embedder
 
             self._embedder = get_embedder()
         return self._embedder
@@ -366,18 +330,9 @@ class Citizen:
     def _decide(self, text: str) -> Decision:
         sc, st = self.scenario, self.state
         previous = self.last_reply()
-        coder = self.coder
-        fallback = bool(getattr(coder, "fallback", False))
-        if fallback and not st.coder_fallback:
-            log.warning(
-                "citizen %s (session %r): behaviour coder fallback in use (%s)",
-                sc.id,
-                st.session_id,
-                getattr(coder, "reason", "") or type(coder).__name__,
-            )
-            st.coder_fallback = True
-        coded = coder.code(text, previous, sc.language)
-        moves = classify(text, sc, coded, previous)
+        reader = self.reader
+        reading = reader.read(text, previous, sc.language, extra=scenario_lexicon(sc))
+        moves = classify(text, sc, reading, reader.threshold_for)
         words = tokens(text)
 
         index = offline.scenario_index(sc, self.embedder)
@@ -437,7 +392,8 @@ class Citizen:
             plan=plan,
             offline_parts=parts,
             offline_reply=" ".join(parts),
-            coder_fallback=fallback,
+            reading={m: v.p for m, v in reading.moves.items() if v.present},
+            uptake=reading.uptake,
         )
         st.trust = after
         st.depth = depth
@@ -515,6 +471,8 @@ class Citizen:
             return PlanOutcome()
         _, _, best = max(matched, key=lambda m: (m[0], m[1], -m[2]))
         plan = self.scenario.acceptable_plans[best]
+        if moves.dictated:  # even their own idea is refused when it is decided for them
+            return PlanOutcome(proposed=plan.id, accepted=False, reason="not_mine")
         if trust >= plan.min_trust and depth >= plan.min_depth:
             return PlanOutcome(proposed=plan.id, accepted=True, reason="accepted")
         return PlanOutcome(proposed=plan.id, accepted=False, reason="too_early")
@@ -554,7 +512,7 @@ class Citizen:
 def start(
     scenario: Scenario,
     *,
-    coder: Any | None = None,
+    reader: Reader | None = None,
     embedder: Any | None = None,
     session_id: str = "",
 ) -> Citizen:
@@ -568,7 +526,7 @@ def start(
         used_lines=[scenario.opening_line],
         used_replies=[scenario.opening_line],
     )
-    return Citizen(scenario, state, coder=coder, embedder=embedder)
+    return Citizen(scenario, state, reader=reader, embedder=embedder)
 
 
 __all__ = [

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from base.datafiles import Problem, load_model_file, load_model_text
 from citizen.schema import SUPPORTED_VERSIONS, Scenario
-from practice.datafiles import Problem, load_model_file, load_model_text
 
 DEFAULT_LIBRARY = Path(__file__).resolve().parent.parent / "scenarios"
 

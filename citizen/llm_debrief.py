@@ -14,10 +14,14 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from base.llm import ChatModel, Message
+from citizen.debrief import citizen_voice
 from citizen.llm_renderer import (
+    _COACHING,
     LANGUAGE_NAME,
     GuardContext,
     RenderOutcome,
+    _contains,
     _get,
     check_reply,
     clean_reply,
@@ -26,9 +30,8 @@ from citizen.llm_renderer import (
     visible_situation,
 )
 from citizen.schema import Scenario
-from practice.llm import ChatModel, Message
 
-log = logging.getLogger("relpractice.llm")
+log = logging.getLogger("relbase.llm")
 
 DEBRIEF_SENTENCES = 6
 DEBRIEF_CHARS = 900
@@ -113,7 +116,6 @@ def debrief_messages(
 
 
 def _offline(scenario: Scenario, state: Any, turns: Sequence[Any] | None) -> str:
-    from citizen.debrief import citizen_voice
 
     return citizen_voice(scenario, state, turns)
 
@@ -200,7 +202,6 @@ def llm_citizen_voice_with_outcome(
 def _coaches(text: str) -> bool:
     """In a debrief the citizen may say how the worker's words felt ("when you asked what
     mattered, I ..."); coaching is only scoring or technique advice."""
-    from citizen.llm_renderer import _COACHING, _contains
 
     lc = text.lower()
     allowed = {"feedback", "open question", "åbent spørgsmål", "åbne spørgsmål", "refleksion"}

@@ -21,7 +21,7 @@ logged (never the text, never a key). :attr:`LLMRenderer.last_outcome` tells the
 happened.
 
 Errors from the model (unreachable endpoint, bad key, timeout) propagate as the clear
-``practice.llm`` errors: the backend is never switched silently.
+``base.llm`` errors: the backend is never switched silently.
 
 The practitioner's words go only into user messages, between delimiters, and are described to
 the model as speech, never as instructions.
@@ -35,10 +35,11 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from base.embeddings import get_embedder
+from base.llm import ChatModel, LLMConfigError, Message, make_model, resolve_settings
 from citizen.schema import Scenario
-from practice.llm import ChatModel, Message
 
-log = logging.getLogger("relpractice.llm")
+log = logging.getLogger("relbase.llm")
 
 MAX_SENTENCES = 3
 MAX_CHARS = 420
@@ -83,7 +84,7 @@ class RenderOutcome:
         return self.status if self.guard is None else f"{self.status}:{self.guard}"
 
     def message_key(self) -> str | None:
-        """An i18n key (``practice/locales/llm.yaml``) for the UI, or None when all went well."""
+        """An i18n key (``base/locales/llm.yaml``) for the UI, or None when all went well."""
         return {"regenerated": "llm.outcome.regenerated", "fell_back": "llm.outcome.fell_back"}.get(
             self.status
         )
@@ -490,7 +491,7 @@ def visible_situation(scenario: Scenario, depth: int) -> str:
 
 def normalise_history(history: Sequence[Any] | None) -> list[tuple[str, str]]:
     """(speaker, text) pairs with speaker 'practitioner' or 'citizen', from tuples, dicts,
-    ``practice.models.Turn``-like objects or ``Message``s."""
+    ``base.models.Turn``-like objects or ``Message``s."""
     out: list[tuple[str, str]] = []
     for item in history or []:
         if isinstance(item, Message):
@@ -662,7 +663,6 @@ class LLMRenderer:
             *[t for s, t in normalise_history(history) if s == "citizen"],
         ]
         if self.embedder == "auto":
-            from practice.embeddings import get_embedder
 
             self.embedder = get_embedder()
         return GuardContext(
@@ -772,8 +772,7 @@ def make_renderer(
     model: ChatModel | None = None,
 ) -> LLMRenderer:
     """An :class:`LLMRenderer` for ``backend`` (``openai``/``llamacpp``; None: from settings).
-    Misconfiguration raises the clear ``practice.llm`` errors; never falls back silently."""
-    from practice.llm import LLMConfigError, make_model, resolve_settings
+    Misconfiguration raises the clear ``base.llm`` errors; never falls back silently."""
 
     if model is None:
         merged = dict(overrides or {})

@@ -1,7 +1,7 @@
 """Offline renderer: the citizen speaks only authored lines from the scenario.
 
 - **Topic** of a practitioner turn: cosine similarity of the turn to each topic's
-  ``examples`` (multilingual-e5 via ``practice.embeddings``), plus small boosts for the
+  ``examples`` (multilingual-e5 via ``base.embeddings``), plus small boosts for the
   topic's keywords. Example and plan embeddings are computed once per scenario content and
   cached per process.
 - **Reply** = an optional short reaction line (``reactions[move][band]`` for the strongest

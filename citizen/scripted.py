@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 
 from citizen.engine import Citizen
-from citizen.moves import classify
+from citizen.moves import read_moves
 from citizen.schema import Scenario
 
 _SWAP = {
@@ -125,7 +125,7 @@ def _echo(reply: str, language: str, max_words: int = 9, scenario: Scenario | No
             bare = w.strip(",;:»«\"'").lower()
             out.append(swap.get(bare, w.strip(",;:»«\"'")))
         echo = " ".join(out).strip()
-        if echo and (scenario is None or not classify(echo, scenario).triggers):
+        if echo and (scenario is None or not read_moves(echo, scenario).triggers):
             return echo
         if scenario is None:
             return echo or reply
@@ -135,7 +135,7 @@ def _echo(reply: str, language: str, max_words: int = 9, scenario: Scenario | No
 def clean_examples(scenario: Scenario, topic_id: str) -> list[str]:
     """The topic's examples that contain no trigger (a relational practitioner's wording)."""
     topic = next(t for t in scenario.topics if t.id == topic_id)
-    return [e for e in topic.examples if not classify(e, scenario).triggers] or []
+    return [e for e in topic.examples if not read_moves(e, scenario).triggers] or []
 
 
 class RelationalPractitioner:

@@ -16,9 +16,10 @@ from typing import Any
 
 import yaml
 
+from base.datafiles import Problem, parse_yaml_text
 from citizen.library import load_scenario_text
 from citizen.schema import Scenario
-from practice.datafiles import Problem, parse_yaml_text
+from citizen.validate import content_problems
 
 LOCAL_HEADER = "# yaml-language-server: $schema=../schema/scenario.schema.json\n"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -43,7 +44,6 @@ class Check:
 
 def check_text(text: str, file: str = "studio") -> Check:
     """Schema validation, then the content checks the validator CLI runs."""
-    from citizen.validate import content_problems
 
     scenario, problems = load_scenario_text(text, file)
     if scenario is None:

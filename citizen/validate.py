@@ -28,6 +28,8 @@ from pathlib import Path
 
 import yaml
 
+from base.datafiles import Problem
+from base.principles import PRINCIPLE_IDS
 from citizen.library import (
     DEFAULT_LIBRARY,
     Library,
@@ -36,8 +38,6 @@ from citizen.library import (
     scenario_files,
 )
 from citizen.schema import Opener, Scenario, Trigger, words
-from coach.schema import PRINCIPLE_IDS
-from practice.datafiles import Problem
 
 REPO = Path(__file__).resolve().parent.parent
 RUBRIC_DIR = REPO / "rubric"

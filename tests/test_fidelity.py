@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from citizen.engine import Citizen, NullCoder, start
+from citizen.engine import Citizen, start
 from citizen.library import load_library
 from citizen.schema import Scenario
 from citizen.scripted import (
@@ -255,7 +255,7 @@ GOLDEN_TURNS = [
 
 def golden_run() -> list[dict[str, object]]:
     scenario = LIBRARY.get("fixture-jonas")
-    c = start(scenario, coder=NullCoder(), session_id="golden")
+    c = start(scenario, session_id="golden")
     out: list[dict[str, object]] = []
     for text in GOLDEN_TURNS:
         r = c.respond(text)

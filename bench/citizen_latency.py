@@ -1,7 +1,7 @@
 """Offline citizen latency: time per reply (decide + offline render + record) over N turns
 across the scenario library, with the embedding model warm. Prints JSON.
 
-    python bench/citizen_latency.py [--turns 200] [--scenario-dir scenarios] [--coder null]
+    python bench/citizen_latency.py [--turns 200] [--scenario-dir scenarios]
 
 Target: p95 < 100 ms on 2 cores.
 """
@@ -19,10 +19,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from base.embeddings import get_embedder
-from citizen.engine import NullCoder, default_coder, start
+from citizen.engine import start
 from citizen.library import load_library
 from citizen.offline import scenario_index
 from citizen.scripted import RelationalPractitioner, SystemPractitioner
+from reading import get_reader
 
 
 def percentile(xs: list[float], q: float) -> float:
@@ -41,7 +42,6 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--turns", type=int, default=200)
     ap.add_argument("--scenario-dir", type=Path, default=None)
-    ap.add_argument("--coder", choices=("default", "null"), default="default")
     args = ap.parse_args(argv)
 
     lib = load_library(args.scenario_dir) if args.scenario_dir else load_library()
@@ -51,10 +51,10 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     t0 = time.perf_counter()
     embedder = get_embedder()
-    coder = NullCoder() if args.coder == "null" else default_coder()
+    reader = get_reader()
     for s in scenarios:  # warm: model loaded, topic examples embedded
         scenario_index(s, embedder)
-        start(s, coder=coder, embedder=embedder).respond("Hej")
+        start(s, reader=reader, embedder=embedder).respond("Hej")
     warm_ms = (time.perf_counter() - t0) * 1000
 
     times: list[float] = []
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         s = scenarios[i % len(scenarios)]
         cls = RelationalPractitioner if i % 2 == 0 else SystemPractitioner
         practitioner = cls(s)
-        citizen = start(s, coder=coder, embedder=embedder)
+        citizen = start(s, reader=reader, embedder=embedder)
         for _ in range(min(12, args.turns - len(times))):
             text = practitioner.next_turn(citizen) + f" ({i})"  # defeat the embedding cache
             t, c = time.perf_counter(), time.process_time()
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     out = {
         "turns": len(times),
         "scenarios": len(scenarios),
-        "coder": type(coder).__name__,
+        "reader": reader.manifest.get("name"),
         "warmup_ms": round(warm_ms, 1),
         "p50_ms": round(percentile(times, 0.5), 2),
         "p95_ms": round(percentile(times, 0.95), 2),

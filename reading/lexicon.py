@@ -44,6 +44,7 @@ class Lexicon:
 
     def __init__(self, phrases: Mapping[str, Mapping[str, Sequence[str]]]) -> None:
         self.phrases: dict[str, dict[str, tuple[tuple[str, tuple[str, ...]], ...]]] = {}
+        self._by_first: dict[str, dict[str, list[tuple[str, str, tuple[str, ...]]]]] = {}
         for move, langs in phrases.items():
             if move not in MOVES:
                 raise ValueError(f"{LEXICON_FILE.name}: moves.{move}: unknown move")
@@ -52,6 +53,17 @@ class Lexicon:
                 for lang, items in langs.items()
             }
 
+    def _index(self, language: str) -> dict[str, list[tuple[str, str, tuple[str, ...]]]]:
+        """Phrases by their first stem (built once per language)."""
+        idx = self._by_first.get(language)
+        if idx is None:
+            idx = {}
+            for move in MOVES:
+                for phrase, st in self.phrases.get(move, {}).get(language, ()):
+                    idx.setdefault(st[0], []).append((move, phrase, st))
+            self._by_first[language] = idx
+        return idx
+
     def hits(
         self,
         toks: Sequence[Token],
@@ -59,29 +71,36 @@ class Lexicon:
         extra: Mapping[str, Sequence[str]] | None = None,
     ) -> list[Hit]:
         seq = [t.stem for t in toks]
-        out: list[Hit] = []
-        for move in MOVES:
-            cands = list(self.phrases.get(move, {}).get(language, ()))
-            for p in (extra or {}).get(move, ()):
+        index = self._index(language)
+        extra_index: dict[str, list[tuple[str, str, tuple[str, ...]]]] = {}
+        for move, items in (extra or {}).items():
+            if move not in MOVES:
+                continue
+            for p in items:
                 st = tuple(stems(p, language))
                 if st:
-                    cands.append((p, st))
-            for phrase, st in cands:
+                    extra_index.setdefault(st[0], []).append((move, p, st))
+        out: list[Hit] = []
+        seen: set[tuple[str, str, int]] = set()
+        for i, first in enumerate(seq):
+            for move, phrase, st in (*index.get(first, ()), *extra_index.get(first, ())):
                 n = len(st)
-                for i in range(len(seq) - n + 1):
-                    if tuple(seq[i : i + n]) == st:
-                        span = toks[i : i + n]
-                        out.append(
-                            Hit(
-                                move,
-                                phrase,
-                                i,
-                                i + n - 1,
-                                negated=any(t.negated for t in span),
-                                quoted=any(t.quoted or t.reported for t in span),
-                                other=any(t.other for t in span),
-                            )
-                        )
+                if tuple(seq[i : i + n]) != st or (move, phrase, i) in seen:
+                    continue
+                seen.add((move, phrase, i))
+                span = toks[i : i + n]
+                out.append(
+                    Hit(
+                        move,
+                        phrase,
+                        i,
+                        i + n - 1,
+                        negated=any(t.negated for t in span),
+                        quoted=any(t.quoted or t.reported for t in span),
+                        other=any(t.other for t in span),
+                    )
+                )
+        out.sort(key=lambda h: (MOVES.index(h.move), h.first))
         return out
 
 

@@ -173,8 +173,8 @@ class Reader:
     def read_items(self, items: Sequence[Item]) -> list[Reading]:
         if not items:
             return []
-        turn_emb, prev_emb = embed(items)
-        dense, toks, hits = dense_features(items, turn_emb, prev_emb)
+        turn_emb, prev_emb, sent_emb = embed(items)
+        dense, toks, hits = dense_features(items, turn_emb, prev_emb, sent_emb)
         x = (dense - self.mean) / self.scale * self.gamma
         marked = [marked_text(t, it.text) for t, it in zip(toks, items, strict=True)]
         raw = [it.text for it in items]

@@ -10,7 +10,7 @@ Data:
   ``RELPRACTICE_ANNOMI``): therapist utterances, majority label over annotators, with the
   client's previous utterance as context: the behaviour head only.
 
-The held-out sets in ``bench/heldout/`` are never read here. Needs scikit-learn
+The held-out sets (``bench/``) are never read here. Needs scikit-learn
 (requirements-dev.txt); the shipped model is read with numpy only.
 """
 
@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from base.embeddings import DIM, get_embedder
-from reading.features import RECIPE, Item, dense_features, marked_text
+from reading.features import RECIPE, Item, dense_features, embed, marked_text
 from reading.labels import BEHAVIOURS, MOVES, SCOPES
 from reading.model import BINARY_HEADS, MODEL_DIR, MODEL_NAME, TFIDF_BLOCKS
 from reading.tfidf import WORD_TOKEN, TfidfBlock
@@ -44,7 +44,7 @@ ANNOMI = Path(
     )
 )
 # Hyper-parameters, chosen by grouped cross-validation on the training corpus and AnnoMI's
-# training split (never on bench/heldout). GAMMA scales the standardised dense block against
+# training split (never on the held-out sets). GAMMA scales the standardised dense block against
 # the l2-normalised TF-IDF blocks; one C for every binary head.
 GAMMA = 0.05
 C_BINARY = 2.0
@@ -250,12 +250,8 @@ class Features:
 
 def featurise(records: Sequence[Record], cache: EmbeddingCache) -> Features:
     items = [Item(r.text, r.previous_citizen, r.language) for r in records]
-    turn = cache.embed([r.text for r in records])
-    prev = np.zeros_like(turn)
-    idx = [i for i, r in enumerate(records) if r.previous_citizen]
-    if idx:
-        prev[idx] = cache.embed([records[i].previous_citizen or "" for i in idx])
-    dense, toks, _hits = dense_features(items, turn, prev)
+    turn, prev, sent = embed(items, cache.embed)
+    dense, toks, _hits = dense_features(items, turn, prev, sent)
     marked = [marked_text(t, r.text) for t, r in zip(toks, records, strict=True)]
     return Features(dense, marked, [r.text for r in records])
 

@@ -110,7 +110,7 @@ def test_scope_is_folded_into_the_word_ngrams() -> None:
 def test_dense_features_have_a_fixed_width() -> None:
     items = [Item("Hej.", None, "da"), Item("Det lyder svært.", "Jeg er træt.", "da")]
     emb = np.zeros((2, 384), np.float32)
-    dense, toks, hits = dense_features(items, emb, emb)
+    dense, toks, hits = dense_features(items, emb, emb, emb)
     assert dense.shape[0] == 2
     assert dense.shape[1] > 3 * 384
     assert len(toks) == len(hits) == 2

@@ -3,9 +3,11 @@
     python -m coach score FILE... [--json] [--notes] [--judge] [--export md|docx|pdf --out DIR]
 
 Each FILE is a transcript ``{"language": "da"|"en", "turns": [{"speaker", "text"}, ...]}``
-(validated with ``practice.models.Transcript``). With ``--json`` one JSON object per file is
+(validated with ``base.models.Transcript``). With ``--json`` one JSON object per file is
 printed, in input order, with ``overall``, ``principles`` (id -> score, evidence),
-``summary`` (MITI) and ``behaviours``. A file that cannot be read or validated gives
+``summary`` (MITI), ``ownership`` (``problem`` / ``plan``: who, turn, quote), ``behaviours``
+(the reading's behaviour code per turn, null for citizen turns) and ``turn_flags`` (the
+moves the reading found in each turn). A file that cannot be read or validated gives
 ``file: path: reason`` on stderr; the other files are still scored and the exit code is 1.
 The models are loaded once; a progress bar goes to stderr when scoring several files.
 """
@@ -21,8 +23,14 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from practice.datafiles import Problem, read_text, validation_problems
-from practice.models import Transcript
+from base.datafiles import Problem, read_text, validation_problems
+from base.llm import LLMError, make_model, resolve_settings
+from base.models import Transcript
+from coach import export
+from coach.judge import with_judge
+from coach.notes import coach_session
+from coach.scoring import score_transcript
+from reading import get_reader
 
 if TYPE_CHECKING:
     from coach.schema import CoachReport
@@ -66,8 +74,10 @@ def report_json(report: CoachReport) -> dict:
             for p in report.principles
         },
         "summary": report.summary.model_dump(),
-        "ownership": report.ownership.model_dump(),
+        "ownership": report.ownership.model_dump(),  # problem / plan: by, turn, quote, cue
         "behaviours": report.behaviours,
+        "turn_flags": report.turn_flags,
+        "reader": report.coder,
     }
 
 
@@ -82,15 +92,11 @@ def _progress(total: int):  # -> tqdm | None
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from coach.coder import get_coder
-    from coach.notes import coach_session
-    from coach.scoring import score_transcript
 
     failed = False
-    coder = None
+    reader = None
     judge_model = None
     if args.judge:
-        from practice.llm import LLMError, make_model, resolve_settings
 
         try:
             judge_model = make_model(resolve_settings())
@@ -110,18 +116,17 @@ def cmd_score(args: argparse.Namespace) -> int:
                 else:
                     print(p.line(), file=sys.stderr)
         else:
-            if coder is None:
+            if reader is None:
                 try:
-                    coder = get_coder()  # load once, only when there is something to score
+                    reader = get_reader()  # load once, only when there is something to score
                 except Exception as exc:
-                    print(f"coach: cannot load the behaviour coder: {exc}", file=sys.stderr)
+                    print(f"coach: cannot load the reading model: {exc}", file=sys.stderr)
                     return 2
             if args.notes or args.export:
-                report = coach_session(transcript, coder=coder)
+                report = coach_session(transcript, reader=reader)
             else:
-                report = score_transcript(transcript, coder=coder)
+                report = score_transcript(transcript, reader=reader)
             if judge_model is not None:
-                from coach.judge import with_judge
 
                 report = with_judge(report, transcript, judge_model)
             if args.json:
@@ -136,7 +141,6 @@ def cmd_score(args: argparse.Namespace) -> int:
                 scores = " ".join(f"{p.id}={p.score}" for p in report.principles)
                 print(f"{path}: overall {overall} {scores}".rstrip(), flush=True)
             if args.export and out_dir is not None:
-                from coach import export
 
                 out_dir.mkdir(parents=True, exist_ok=True)
                 fn = {"md": export.to_markdown, "docx": export.to_docx, "pdf": export.to_pdf}

@@ -24,8 +24,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from base.i18n import t
 from coach.schema import CoachReport
-from practice.i18n import t
 
 FONT_ENV = "RELPRACTICE_PDF_FONT"
 _FONT_DIRS = (

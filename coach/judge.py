@@ -30,6 +30,8 @@ import secrets
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from base.llm import LLMError
+from base.models import Transcript
 from coach.rubric import load_rubric
 from coach.schema import (
     CoachReport,
@@ -39,7 +41,6 @@ from coach.schema import (
     Principle,
     Rubric,
 )
-from practice.models import Transcript
 
 DISAGREEMENT = 2
 MAX_EVIDENCE = 5
@@ -152,11 +153,10 @@ def _judge_one(
     p: Principle,
     transcript: Transcript,
     offline: int,
-    model,  # practice.llm.ChatModel
+    model,  # base.llm.ChatModel
     rubric: Rubric,
     flagged: list[int],
 ) -> JudgePrinciple:
-    from practice.llm import LLMError
 
     nonce = secrets.token_hex(8)
     messages = [
@@ -200,7 +200,7 @@ def _judge_one(
 def judge_transcript(
     transcript: Transcript,
     report: CoachReport,
-    model,  # practice.llm.ChatModel
+    model,  # base.llm.ChatModel
     *,
     rubric: Rubric | None = None,
 ) -> JudgeResult:

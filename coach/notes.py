@@ -1,18 +1,20 @@
 """Supervision notes from a coach report, in the session's language.
 
     make_notes(report, transcript, *, citizen_voice=None, rubric=None) -> SupervisionNotes
-    coach_session(transcript, *, citizen_voice=None, rubric=None, coder=None) -> CoachReport
+    coach_session(transcript, *, citizen_voice=None, rubric=None, reader=None) -> CoachReport
         (score + notes in one call; the report's ``notes`` field is filled)
 
 Texts come from the rubric (indicator wording, authored alternative phrasings per
 counter-indicator, a reflective question and a goal per principle) and from the
-``report.notes.*`` strings in ``practice/locales/report.yaml``.
+``report.notes.*`` strings in ``base/locales/report.yaml``.
 """
 
 from __future__ import annotations
 
 import itertools
 
+from base.i18n import t
+from base.models import Transcript
 from coach.rubric import load_rubric
 from coach.schema import (
     CoachReport,
@@ -25,8 +27,6 @@ from coach.schema import (
     TurningPoint,
 )
 from coach.scoring import quote, score_transcript
-from practice.i18n import t
-from practice.models import Transcript
 
 TURNING_POINT_DELTA = 0.1
 MAX_WENT_WELL = 3
@@ -41,11 +41,11 @@ def _indicator_texts(rubric: Rubric) -> dict[tuple[str, str], str]:
     return out
 
 
-_RANK = {"signal": 0, "cue": 1, "model": 2}
+_RANK = {"signal": 0, "cue": 1, "model": 1}  # 'cue': reports made before rubric schema 2
 
 
 def _strongest_first(ps: PrincipleScore) -> list[Evidence]:
-    """Evidence with the clearest quotes first: signals, rubric cues, then coder labels."""
+    """Evidence with the clearest quotes first: signals, then the reading's matches."""
     return sorted(ps.evidence, key=lambda e: (_RANK[e.by], e.turn))
 
 
@@ -205,9 +205,9 @@ def coach_session(
     *,
     citizen_voice: str | None = None,
     rubric: Rubric | None = None,
-    coder: object | None = None,
+    reader: object | None = None,
 ) -> CoachReport:
-    """Score a transcript and attach supervision notes."""
-    report = score_transcript(transcript, rubric=rubric, coder=coder)
+    """Score a transcript and attach supervision notes (``reader``: see score_transcript)."""
+    report = score_transcript(transcript, rubric=rubric, reader=reader)
     notes = make_notes(report, transcript, citizen_voice=citizen_voice, rubric=rubric)
     return report.model_copy(update={"notes": notes})

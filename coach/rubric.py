@@ -1,4 +1,4 @@
-"""Loading the rubric files (``rubric/relational-<lang>.yaml``) through ``practice.datafiles``.
+"""Loading the rubric files (``rubric/relational-<lang>.yaml``) through ``base.datafiles``.
 
 load_rubric("da") -> Rubric            cached; raises DataFileError on a bad file
 load_rubric_file(path) -> (Rubric | None, [Problem])
@@ -9,8 +9,8 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+from base.datafiles import DataFileError, Problem, load_model_file
 from coach.schema import SUPPORTED_RUBRIC_VERSIONS, Rubric
-from practice.datafiles import DataFileError, Problem, load_model_file
 
 RUBRIC_DIR = Path(__file__).resolve().parent.parent / "rubric"
 DEFAULT_RUBRIC = "relational"

@@ -1,10 +1,11 @@
 """Data models of the coach: the rubric file format and the report it produces.
 
 The rubric (``rubric/relational-<lang>.yaml``) is data: principles with indicators and
-counter-indicators, each with *machine hooks* (coder labels, coder flags and regular
-expression cues) that say which practitioner turns count as evidence for or against.
-``coach.scoring`` reads only these hooks, so changing what counts as evidence is a
-rubric edit, not a code change.
+counter-indicators, each with a *machine hook* (``detect``) that says which practitioner
+turns count as evidence for or against. A hook names behaviour codes and relational moves
+of the reading (:mod:`reading`, the one learned reading of a practitioner turn), never words:
+the coach understands practitioner turns only through that reading. ``coach.scoring`` reads
+only these hooks, so changing what counts as evidence is a rubric edit, not a code change.
 
 The report (:class:`CoachReport`) is what the scoring produces, the CLI prints, the
 exports render and the UI shows. Every report records the rubric id and version.
@@ -17,27 +18,19 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from coach.coder import FLAGS, LABELS
+from base.principles import PRINCIPLE_IDS
+from reading.labels import BEHAVIOURS, MOVES
 
-RUBRIC_SCHEMA_VERSION = 1
-SUPPORTED_RUBRIC_VERSIONS = (1,)
+RUBRIC_SCHEMA_VERSION = 2
+SUPPORTED_RUBRIC_VERSIONS = (RUBRIC_SCHEMA_VERSION,)
 REPORT_SCHEMA_VERSION = 1
 
-PRINCIPLE_IDS: tuple[str, ...] = (
-    "meet_where_they_are",
-    "citizen_defines_problem",
-    "citizen_shapes_solution",
-    "stand_beside",
-    "resources_first",
-    "trust_not_suspicion",
-    "person_not_case",
-)
 
 Language = Literal["da", "en"]
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_]{1,63}$")]
 Text = Annotated[str, Field(min_length=1, max_length=2000)]
-Label = Literal[LABELS]  # type: ignore[valid-type]
-Flag = Literal[FLAGS]  # type: ignore[valid-type]
+Label = Literal[BEHAVIOURS]  # type: ignore[valid-type]  # a behaviour code of the reading
+MoveId = Literal[MOVES]  # type: ignore[valid-type]  # a relational move of the reading
 Signal = Literal["opening", "ownership_problem", "ownership_plan", "trust"]
 Who = Literal["citizen", "practitioner"]
 
@@ -55,28 +48,35 @@ def _check_regexes(values: list[str]) -> list[str]:
     return values
 
 
-class Hook(Strict):
-    """When a practitioner turn counts as evidence.
+def _unique(values: list[str]) -> list[str]:
+    dup = sorted({v for v in values if values.count(v) > 1})
+    if dup:
+        raise ValueError(f"listed more than once: {', '.join(dup)}")
+    return values
 
-    A turn matches when its coder label is in ``labels``, or it carries one of ``flags``,
-    or one of the ``cues`` (case-insensitive regular expressions) occurs in it; and none
-    of ``unless_flags`` / ``unless_cues`` applies (e.g. advice *without* permission).
-    ``statements_only`` restricts cue matching to sentences that are not questions.
+
+class Hook(Strict):
+    """When a practitioner turn counts as evidence, in terms of its reading.
+
+    A turn matches when the reading's behaviour code is in ``labels`` (weight scaled by
+    the code's probability), or the reading finds one of ``moves`` present (weight scaled
+    by the move's probability); and the reading finds none of ``unless_moves`` (e.g.
+    advice *without* asking permission).
     """
 
     labels: list[Label] = Field(default_factory=list)
-    flags: list[Flag] = Field(default_factory=list)
-    cues: list[str] = Field(default_factory=list)
-    unless_flags: list[Flag] = Field(default_factory=list)
-    unless_cues: list[str] = Field(default_factory=list)
-    statements_only: bool = False
+    moves: list[MoveId] = Field(default_factory=list)
+    unless_moves: list[MoveId] = Field(default_factory=list)
 
-    _check = field_validator("cues", "unless_cues")(_check_regexes)
+    _unique_lists = field_validator("labels", "moves", "unless_moves")(_unique)
 
     @model_validator(mode="after")
     def _not_empty(self) -> Hook:
-        if not (self.labels or self.flags or self.cues):
-            raise ValueError("a hook needs at least one of labels, flags or cues")
+        if not (self.labels or self.moves):
+            raise ValueError("a hook needs at least one of labels or moves")
+        overlap = sorted(set(self.moves) & set(self.unless_moves))
+        if overlap:
+            raise ValueError(f"in both moves and unless_moves: {', '.join(overlap)}")
         return self
 
 
@@ -114,38 +114,49 @@ class Principle(Strict):
         return v
 
 
-class OwnershipCues(Strict):
-    """How problem and plan ownership are read from the turns (see ``coach.scoring``)."""
+class OwnershipRules(Strict):
+    """How problem and plan ownership are read from the turns (see ``coach.scoring``).
 
+    Two separate sides. CITIZEN turns: ``citizen_problem`` / ``citizen_plan`` are regular
+    expressions (case-insensitive), read on citizen turns only (the reading covers
+    practitioner turns). PRACTITIONER turns: only their reading counts, through the move
+    lists ``practitioner_problem`` (a move present in a statement, not a question) and
+    ``practitioner_plan``, and the behaviour codes ``practitioner_plan_labels`` with at
+    least ``practitioner_plan_min_confidence``.
+    """
+
+    # citizen turns: regular expressions
     citizen_problem: list[str] = Field(min_length=1)
-    practitioner_problem: list[str] = Field(min_length=1)
-    practitioner_problem_flags: list[Flag] = Field(default_factory=list)
     citizen_plan: list[str] = Field(min_length=1)
-    practitioner_plan: list[str] = Field(min_length=1)
+    # practitioner turns: the reading
+    practitioner_problem: list[MoveId] = Field(min_length=1)
+    practitioner_plan: list[MoveId] = Field(min_length=1)
     practitioner_plan_labels: list[Label] = Field(default_factory=list)
     practitioner_plan_min_confidence: float = Field(default=0.0, ge=0, le=1)
 
-    _check = field_validator(
-        "citizen_problem", "practitioner_problem", "citizen_plan", "practitioner_plan"
-    )(_check_regexes)
+    _check = field_validator("citizen_problem", "citizen_plan")(_check_regexes)
+    _unique_lists = field_validator(
+        "practitioner_problem", "practitioner_plan", "practitioner_plan_labels"
+    )(_unique)
 
 
-class MitiCues(Strict):
-    """Cues for the MITI adherent / non-adherent behaviour counts (on top of coder flags)."""
+class MitiMoves(Strict):
+    """Which moves of the reading count as the MITI adherent / non-adherent behaviours
+    (asking permission is the move ``asks_permission``; advice is the behaviour code)."""
 
-    seek_collaboration: list[str] = Field(default_factory=list)
-    affirm: list[str] = Field(default_factory=list)
-    emphasize_autonomy: list[str] = Field(default_factory=list)
-    confront: list[str] = Field(default_factory=list)
-    persuade: list[str] = Field(default_factory=list)
+    seek_collaboration: list[MoveId] = Field(default_factory=list)
+    affirm: list[MoveId] = Field(default_factory=list)
+    emphasize_autonomy: list[MoveId] = Field(default_factory=list)
+    confront: list[MoveId] = Field(default_factory=list)
+    persuade: list[MoveId] = Field(default_factory=list)
 
-    _check = field_validator(
+    _unique_lists = field_validator(
         "seek_collaboration", "affirm", "emphasize_autonomy", "confront", "persuade"
-    )(_check_regexes)
+    )(_unique)
 
 
 class Rubric(Strict):
-    schema_version: Literal[1]
+    schema_version: Literal[2]
     id: Id
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
     language: Language
@@ -153,8 +164,8 @@ class Rubric(Strict):
     description: Text
     miti_weight: float = Field(default=0.25, ge=0, le=1)
     principles: list[Principle]
-    ownership: OwnershipCues
-    miti: MitiCues
+    ownership: OwnershipRules
+    miti: MitiMoves
 
     @field_validator("principles")
     @classmethod
@@ -179,8 +190,10 @@ class Evidence(Strict):
     quote: str = Field(description="verbatim substring of the turn")
     polarity: Literal["for", "against"]
     indicator: str = Field(description="indicator / counter-indicator id, or a signal id")
-    by: Literal["cue", "model", "signal"] = Field(
-        default="cue", description="what matched: a rubric cue, a coder label/flag, a signal"
+    by: Literal["model", "signal", "cue"] = Field(
+        default="model",
+        description="what matched: the reading (a behaviour code or move), a structural "
+        "signal; 'cue' (a rubric regex) only in reports made before rubric schema 2",
     )
 
 
@@ -223,7 +236,10 @@ class OwnershipEvent(Strict):
     by: Who | None = None
     turn: int | None = None
     quote: str | None = None
-    cue: str | None = Field(default=None, description="what matched: a cue, label or flag")
+    cue: str | None = Field(
+        default=None,
+        description="what matched: a citizen-turn cue, or a practitioner turn's move or code",
+    )
 
 
 class Ownership(Strict):
@@ -300,7 +316,7 @@ class CoachReport(Strict):
     scenario_id: str | None = None
     rubric_id: str
     rubric_version: str
-    coder: str
+    coder: str = Field(description="the reading model that read the practitioner turns")
     status: Literal["ok", "no_practitioner_turns"]
     message: str = ""
     practitioner_turns: int
@@ -310,7 +326,9 @@ class CoachReport(Strict):
     ownership: Ownership
     trust: list[TrustPoint]
     behaviours: list[str | None]
-    turn_flags: list[list[str]] = Field(default_factory=list)
+    turn_flags: list[list[str]] = Field(
+        default_factory=list, description="per turn, the moves the reading found present"
+    )
     notes: SupervisionNotes | None = None
     judge: JudgeResult | None = None
 

@@ -1,14 +1,20 @@
 """Scoring a transcript against the relational rubric, offline and fast.
 
-    score_transcript(transcript, *, rubric=None, coder=None) -> CoachReport
+    score_transcript(transcript, *, rubric=None, reader=None) -> CoachReport
 
-How it works (all evidence rules are data in ``rubric/relational-<lang>.yaml``):
+The coach understands a practitioner turn only through its *reading*
+(:func:`reading.get_reader`): a behaviour code (AnnoMI) and the relational moves present,
+each with a calibrated probability and the sentence that carries it. No keyword list or
+regular expression decides anything about a practitioner turn. How it works (all evidence
+rules are data in ``rubric/relational-<lang>.yaml``):
 
-1. The behaviour coder labels every practitioner turn in one batch (``code_many``).
+1. The reader reads every practitioner turn, with the citizen turn before it, in one
+   batch (``read_many``).
 2. For each principle, every practitioner turn is matched against the principle's
-   indicators and counter-indicators (coder labels, coder flags, regex cues). A match
-   adds the indicator's weight (label/flag matches scaled by the coder's confidence) to
-   the evidence *for* or *against*, and the matching sentence is kept as a quote.
+   indicators and counter-indicators (behaviour codes and moves of the reading). A move
+   match adds the indicator's weight scaled by the move's probability, quoting the
+   sentence that carries the move (``Reading.quote_for``); a behaviour-code match adds the
+   weight scaled by 0.5 + 0.5 * the code's probability, quoting the turn.
 3. Structural signals named by the principle add evidence: ``opening`` (how the first
    practitioner turn begins), ``ownership_problem`` / ``ownership_plan`` (who first named
    the problem / the plan, see :func:`ownership`), ``trust`` (the citizen's trust
@@ -16,21 +22,25 @@ How it works (all evidence rules are data in ``rubric/relational-<lang>.yaml``):
 4. score = 3 + 2 * (for - against) / (for + against + 2), rounded to 1..5. Few evidence
    items or few practitioner turns mark the score ``insufficient_evidence`` and lower
    its confidence.
-5. MITI summary from the coder labels and flags (+ rubric cues for affirm / autonomy /
-   confront / persuade), with MITI 4.2.1 thresholds (%OQ: MITI 3.1.1).
+5. MITI summary from the behaviour codes and the rubric's ``miti`` move lists (affirm,
+   autonomy, collaboration, confront, persuade; permission is the move ``asks_permission``),
+   with MITI 4.2.1 thresholds (%OQ: MITI 3.1.1).
 6. overall (0-100) = (1 - miti_weight) * confidence-weighted principle mean
    + miti_weight * MITI attainment.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from coach.coder import LABELS, Coded, get_coder
+from base.i18n import t
+from base.models import Transcript
 from coach.rubric import load_rubric
 from coach.schema import (
     CoachReport,
@@ -45,14 +55,14 @@ from coach.schema import (
     Rubric,
     TrustPoint,
 )
-from practice.i18n import t
-from practice.models import Transcript
+from reading import BEHAVIOURS, Reading, get_reader
 
 MAX_QUOTE = 220
 MAX_EVIDENCE_PER_POLARITY = 5
 MIN_PRACTITIONER_TURNS = 3
 TRUST_GAIN = 5.0  # evidence weight per unit of trust change
 SIGNAL_WEIGHT = {"opening": 1.0, "ownership_problem": 2.0, "ownership_plan": 2.0}
+OPENING_AGENDA_LABELS = ("information", "advice")  # a first turn that starts with input
 
 # MITI thresholds. R:Q and %CR from MITI 4.2.1; MITI 4.2.1 dropped %OQ, so MITI 3.1.1's.
 MITI_THRESHOLDS = {
@@ -61,75 +71,8 @@ MITI_THRESHOLDS = {
     "pct_open_questions": (50.0, 70.0, "MITI 3.1.1"),
 }
 
-_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
-
-# --------------------------------------------------------------------------- matching
-
-
-@dataclass(frozen=True)
-class _Hook:
-    hook: Hook
-    cues: tuple[re.Pattern[str], ...]
-    unless: tuple[re.Pattern[str], ...]
-
-
-def _compile(patterns: list[str]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-
-
-_HOOKS: dict[int, tuple[Rubric, dict[int, _Hook], dict[str, tuple[re.Pattern[str], ...]]]] = {}
-
-
-def _compiled(rubric: Rubric) -> tuple[dict[int, _Hook], dict[str, tuple[re.Pattern[str], ...]]]:
-    """Compiled hooks (by id of the Hook object) and named cue lists, cached per rubric."""
-    entry = _HOOKS.get(id(rubric))
-    if entry is not None and entry[0] is rubric:
-        return entry[1], entry[2]
-    hooks: dict[int, _Hook] = {}
-    for p in rubric.principles:
-        for ind in [*p.indicators, *p.counter_indicators]:
-            if ind.detect is not None:
-                hooks[id(ind.detect)] = _Hook(
-                    ind.detect, _compile(ind.detect.cues), _compile(ind.detect.unless_cues)
-                )
-    named: dict[str, tuple[re.Pattern[str], ...]] = {}
-    own = rubric.ownership
-    for name in ("citizen_problem", "practitioner_problem", "citizen_plan", "practitioner_plan"):
-        named[f"ownership.{name}"] = _compile(getattr(own, name))
-    for name in ("seek_collaboration", "affirm", "emphasize_autonomy", "confront", "persuade"):
-        named[f"miti.{name}"] = _compile(getattr(rubric.miti, name))
-    _HOOKS[id(rubric)] = (rubric, hooks, named)
-    return hooks, named
-
-
-@dataclass
-class _Turn:
-    index: int
-    text: str
-    sentences: list[tuple[int, int]]
-    coded: Coded | None = None
-    flags: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def label(self) -> str | None:
-        return self.coded.label if self.coded else None
-
-    def statements(self) -> list[tuple[int, int]]:
-        return [(a, b) for a, b in self.sentences if not self.text[a:b].rstrip().endswith("?")]
-
-
-def _sentences(text: str) -> list[tuple[int, int]]:
-    spans = []
-    for m in _SENTENCE.finditer(text):
-        a, b = m.span()
-        while a < b and text[a].isspace():
-            a += 1
-        while b > a and text[b - 1].isspace():
-            b -= 1
-        if b > a:
-            spans.append((a, b))
-    return spans or [(0, len(text))]
+# --------------------------------------------------------------------------- quoting
 
 
 def quote(text: str, start: int = 0, end: int | None = None) -> str:
@@ -143,107 +86,145 @@ def quote(text: str, start: int = 0, end: int | None = None) -> str:
     return cut[: space if space > MAX_QUOTE // 2 else MAX_QUOTE].rstrip()
 
 
-def _sentence_quote(turn: _Turn, pos: int) -> str:
-    for a, b in turn.sentences:
-        if a <= pos < b:
-            return quote(turn.text, a, b)
-    return quote(turn.text)
+# --------------------------------------------------------------------------- matching
 
 
-def _search(
-    patterns: tuple[re.Pattern[str], ...], turn: _Turn, statements_only: bool = False
-) -> tuple[re.Pattern[str], re.Match[str]] | None:
-    spans = turn.statements() if statements_only else [(0, len(turn.text))]
-    for a, b in spans:
-        for pat in patterns:
-            m = pat.search(turn.text, a, b)
-            if m:
-                return pat, m
-    return None
+@dataclass
+class _Turn:
+    """A practitioner turn and its reading."""
+
+    index: int
+    text: str
+    reading: Reading
+
+    @property
+    def label(self) -> str:
+        return self.reading.behaviour
+
+    @property
+    def moves(self) -> frozenset[str]:
+        return self.reading.present
+
+    def has(self, move: str) -> bool:
+        m = self.reading.moves.get(move)
+        return bool(m and m.present)
+
+    def p(self, move: str) -> float:
+        m = self.reading.moves.get(move)
+        return float(m.p) if m else 0.0
+
+    def quote_for(self, move: str) -> str:
+        """The sentence carrying the move (verbatim, at most MAX_QUOTE), else the turn."""
+        q = self.reading.quote_for(move).strip()
+        start = self.text.find(q) if q else -1
+        if start < 0:
+            return quote(self.text)
+        return quote(self.text, start, start + len(q))
 
 
-def _match(h: _Hook, turn: _Turn) -> tuple[str, bool] | None:
-    """(quote, by_model) when the hook matches the turn; by_model = label/flag match."""
-    hook = h.hook
-    if hook.unless_flags and turn.flags & set(hook.unless_flags):
+@dataclass(frozen=True)
+class _Match:
+    quote: str
+    strength: float  # 0..1: scales the indicator weight
+    what: str  # the behaviour code or move that matched
+
+
+def _match(hook: Hook, turn: _Turn) -> _Match | None:
+    """How strongly the hook matches the turn's reading, and what to quote; None: no match."""
+    if any(turn.has(m) for m in hook.unless_moves):
         return None
-    if h.unless and _search(h.unless, turn):
-        return None
-    found = _search(h.cues, turn, hook.statements_only) if h.cues else None
-    if found is not None:
-        return _sentence_quote(turn, found[1].start()), False
-    if (turn.label in hook.labels) or (turn.flags & set(hook.flags)):
-        return quote(turn.text), True
-    return None
+    best: _Match | None = None
+    if turn.label in hook.labels:
+        best = _Match(quote(turn.text), 0.5 + 0.5 * turn.reading.confidence, turn.label)
+    for move in hook.moves:
+        if turn.has(move) and (best is None or turn.p(move) > best.strength):
+            best = _Match(turn.quote_for(move), turn.p(move), move)
+    return best
+
+
+def _strongest_move(turn: _Turn, moves: Sequence[str]) -> str | None:
+    present = [m for m in moves if turn.has(m)]
+    return max(present, key=turn.p) if present else None
 
 
 # --------------------------------------------------------------------------- ownership
+
+_CITIZEN_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
+
+
+@functools.cache
+def _citizen_cues(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+
+
+def _citizen_names(patterns: list[str], text: str) -> tuple[str, str] | None:
+    """(quote, cue) when a citizen turn matches one of the rubric's citizen cues.
+
+    Citizen turns only: the reading covers practitioner turns, and the citizen side of
+    ownership is still read with the rubric's regular expressions."""
+    for pat in _citizen_cues(tuple(patterns)):
+        m = pat.search(text)
+        if m:
+            for s in _CITIZEN_SENTENCE.finditer(text):
+                if s.start() <= m.start() < s.end():
+                    return quote(text, s.start(), s.end()), m.group(0)
+            return quote(text), m.group(0)
+    return None
+
+
+def _is_statement(sentence: str) -> bool:
+    return not sentence.rstrip().endswith("?")
 
 
 def ownership(transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric) -> Ownership:
     """Who first named the problem, and who first named the plan.
 
-    Walks the turns in order. A citizen turn names the problem when it contains one of the
-    rubric's ``ownership.citizen_problem`` cues (first-person problem statements), and the
-    plan with ``citizen_plan`` cues ("jeg vil gerne", "what would help is"). A practitioner
-    turn names the problem with ``practitioner_problem`` cues in a sentence that is not a
-    question, or a coder flag in ``practitioner_problem_flags``; the plan with
-    ``practitioner_plan`` cues in a statement, or a coder label in
-    ``practitioner_plan_labels`` (advice / options) with at least
-    ``practitioner_plan_min_confidence`` on a turn that is not only questions. (AnnoMI's
-    *negotiation* also covers goal-setting questions such as "what could be a first step?",
-    so it is not counted as the worker proposing a plan.) The first turn wins.
+    Walks the turns in order; the first turn that names it wins.
+
+    - A CITIZEN turn names the problem when it matches one of the rubric's
+      ``ownership.citizen_problem`` cues (first-person problem statements), and the plan
+      with ``citizen_plan`` cues ("jeg vil gerne", "what would help is").
+    - A PRACTITIONER turn is read only through its reading: it names the problem when one
+      of the moves in ``practitioner_problem`` (labelling, jargon) is present and the
+      sentence carrying it is a statement, not a question; it names the plan when one of
+      the moves in ``practitioner_plan`` (directive, proposes_plan, offers_options) is
+      present, or its behaviour code is in ``practitioner_plan_labels`` (advice /
+      options) with at least ``practitioner_plan_min_confidence``. (AnnoMI's
+      *negotiation* also covers goal-setting questions such as "what could be a first
+      step?", so it is not counted as the worker proposing a plan.)
     """
-    _, named = _compiled(rubric)
     own = rubric.ownership
     problem = OwnershipEvent()
     plan = OwnershipEvent()
-    all_turns = {
-        i: turns.get(i) or _Turn(i, tr.text, _sentences(tr.text))
-        for i, tr in enumerate(transcript.turns)
-    }
     for i, tr in enumerate(transcript.turns):
-        turn = all_turns[i]
-        citizen = tr.speaker == "citizen"
-        if problem.by is None:
-            if citizen:
-                found = _search(named["ownership.citizen_problem"], turn)
-            else:
-                found = _search(named["ownership.practitioner_problem"], turn, statements_only=True)
-            if found:
-                problem = OwnershipEvent(
-                    by=tr.speaker,
-                    turn=i,
-                    quote=_sentence_quote(turn, found[1].start()),
-                    cue=found[1].group(0),
-                )
-            elif not citizen and turn.flags & set(own.practitioner_problem_flags):
-                flag = sorted(turn.flags & set(own.practitioner_problem_flags))[0]
-                problem = OwnershipEvent(
-                    by="practitioner", turn=i, quote=quote(turn.text), cue=flag
-                )
-        if plan.by is None:
-            if citizen:
-                found = _search(named["ownership.citizen_plan"], turn)
-            else:
-                found = _search(named["ownership.practitioner_plan"], turn, statements_only=True)
-            if found:
-                plan = OwnershipEvent(
-                    by=tr.speaker,
-                    turn=i,
-                    quote=_sentence_quote(turn, found[1].start()),
-                    cue=found[1].group(0),
-                )
-            elif (
-                not citizen
-                and turn.label in own.practitioner_plan_labels
-                and turn.coded is not None
-                and turn.coded.confidence >= own.practitioner_plan_min_confidence
-                and turn.statements()  # a proposal, not only questions
-            ):
-                plan = OwnershipEvent(
-                    by="practitioner", turn=i, quote=quote(turn.text), cue=turn.label
-                )
+        if tr.speaker == "citizen":
+            if problem.by is None and (found := _citizen_names(own.citizen_problem, tr.text)):
+                problem = OwnershipEvent(by="citizen", turn=i, quote=found[0], cue=found[1])
+            if plan.by is None and (found := _citizen_names(own.citizen_plan, tr.text)):
+                plan = OwnershipEvent(by="citizen", turn=i, quote=found[0], cue=found[1])
+        elif (turn := turns.get(i)) is not None:
+            if problem.by is None:
+                stated = [
+                    m for m in own.practitioner_problem if _is_statement(turn.quote_for(m))
+                ]
+                move = _strongest_move(turn, stated)
+                if move is not None:
+                    problem = OwnershipEvent(
+                        by="practitioner", turn=i, quote=turn.quote_for(move), cue=move
+                    )
+            if plan.by is None:
+                move = _strongest_move(turn, own.practitioner_plan)
+                if move is not None:
+                    plan = OwnershipEvent(
+                        by="practitioner", turn=i, quote=turn.quote_for(move), cue=move
+                    )
+                elif (
+                    turn.label in own.practitioner_plan_labels
+                    and turn.reading.confidence >= own.practitioner_plan_min_confidence
+                ):
+                    plan = OwnershipEvent(
+                        by="practitioner", turn=i, quote=quote(turn.text), cue=turn.label
+                    )
         if problem.by and plan.by:
             break
     return Ownership(
@@ -262,27 +243,26 @@ def _level(metric: str, value: float | None) -> str | None:
 
 
 def miti_summary(prac: list[_Turn], rubric: Rubric) -> MitiSummary:
-    _, named = _compiled(rubric)
-    counts = Counter({label: 0 for label in LABELS})
+    """MITI figures from the readings: behaviour codes for the counts, the rubric's ``miti``
+    move lists for the adherent / non-adherent behaviours."""
+    miti = rubric.miti
+    counts = Counter({label: 0 for label in BEHAVIOURS})
     adherent = Counter(
         {"asks_permission": 0, "seek_collaboration": 0, "affirm": 0, "emphasize_autonomy": 0}
     )
     non = Counter({"confront": 0, "directive": 0, "advice_without_permission": 0})
     permission_before = False
     for turn in prac:
-        if turn.label:
-            counts[turn.label] += 1
-        permission = "asks_permission" in turn.flags
+        counts[turn.label] += 1
+        permission = turn.has("asks_permission")
         if permission:
             adherent["asks_permission"] += 1
         for cat in ("seek_collaboration", "affirm", "emphasize_autonomy"):
-            if _search(named[f"miti.{cat}"], turn):
+            if any(turn.has(m) for m in getattr(miti, cat)):
                 adherent[cat] += 1
-        if turn.flags & {"suspicion", "labelling"} or _search(named["miti.confront"], turn):
+        if any(turn.has(m) for m in miti.confront):
             non["confront"] += 1
-        elif "directive" in turn.flags or _search(
-            named["miti.persuade"], turn, statements_only=True
-        ):
+        elif any(turn.has(m) for m in miti.persuade):
             non["directive"] += 1
         elif turn.label == "advice" and not (permission or permission_before):
             non["advice_without_permission"] += 1
@@ -343,7 +323,7 @@ class _Tally:
     pos: float = 0.0
     neg: float = 0.0
     hits: Counter[tuple[str, str]] = field(default_factory=Counter)  # (polarity, text) -> n
-    evidence: list[Evidence] = field(default_factory=list)
+    evidence: list[tuple[Evidence, float]] = field(default_factory=list)  # with its weight
     signals: list[str] = field(default_factory=list)
 
     def add(self, polarity: str, weight: float, ev: Evidence | None, label: str) -> None:
@@ -353,7 +333,7 @@ class _Tally:
             self.neg += weight
         self.hits[(polarity, label)] += 1
         if ev is not None:
-            self.evidence.append(ev)
+            self.evidence.append((ev, weight))
 
 
 def _trust_extreme(
@@ -379,7 +359,6 @@ def _trust_extreme(
 def _score_principle(
     p: Principle,
     prac: list[_Turn],
-    hooks: dict[int, _Hook],
     own: Ownership,
     trust: list[TrustPoint],
     transcript: Transcript,
@@ -391,21 +370,18 @@ def _score_principle(
             for ind in inds:
                 if ind.detect is None:
                     continue
-                m = _match(hooks[id(ind.detect)], turn)
+                m = _match(ind.detect, turn)
                 if m is None:
                     continue
-                q, by_model = m
-                conf = turn.coded.confidence if (by_model and turn.coded) else 1.0
-                weight = ind.weight * (0.5 + 0.5 * conf) if by_model else ind.weight
                 tally.add(
                     polarity,
-                    weight,
+                    ind.weight * m.strength,
                     Evidence(
                         turn=turn.index,
-                        quote=q,
+                        quote=m.quote,
                         polarity=polarity,
                         indicator=ind.id,
-                        by="model" if by_model else "cue",
+                        by="model",
                     ),
                     ind.text,
                 )
@@ -413,26 +389,25 @@ def _score_principle(
     if "opening" in p.signals and prac:
         first = prac[0]
         good = [
-            m
-            for ind in p.indicators
-            if ind.detect is not None and (m := _match(hooks[id(ind.detect)], first))
+            m for ind in p.indicators if ind.detect is not None and (m := _match(ind.detect, first))
         ]
         bad = [
             m
             for ind in p.counter_indicators
-            if ind.detect is not None and (m := _match(hooks[id(ind.detect)], first))
+            if ind.detect is not None and (m := _match(ind.detect, first))
         ]
-        if first.label in ("information", "advice") and not bad:
-            bad = [(quote(first.text), True)]
+        if first.label in OPENING_AGENDA_LABELS and not bad:
+            # beginning with information or advice is beginning with one's own agenda
+            bad = [_Match(quote(first.text), 1.0, first.label)]
         if good and not bad:
             ev = Evidence(
-                turn=first.index, quote=good[0][0], polarity="for", indicator="opening", by="signal"
+                turn=first.index, quote=good[0].quote, polarity="for", indicator="opening", by="signal"
             )
             tally.add("for", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_good", lang))
         elif bad:
             ev = Evidence(
                 turn=first.index,
-                quote=bad[0][0],
+                quote=bad[0].quote,
                 polarity="against",
                 indicator="opening",
                 by="signal",
@@ -506,17 +481,22 @@ def _score_principle(
     )
 
 
-def _pick_evidence(evidence: list[Evidence]) -> list[Evidence]:
+_RANK = {"signal": 0, "model": 1, "cue": 1}
+
+
+def _pick_evidence(evidence: list[tuple[Evidence, float]]) -> list[Evidence]:
     """At most MAX_EVIDENCE_PER_POLARITY per polarity, in turn order; signals first, then
-    rubric-cue matches, then coder label/flag matches; a turn at most once as a signal and
-    once as an indicator match."""
+    the strongest matches of the reading; a turn at most once as a signal and once as an
+    indicator match."""
     out: list[Evidence] = []
     for polarity in ("for", "against"):
         seen: set[tuple[int, bool]] = set()  # a turn once as a signal, once as a match
-        rank = {"signal": 0, "cue": 1, "model": 2}
-        ordered = sorted((e for e in evidence if e.polarity == polarity), key=lambda e: rank[e.by])
+        ordered = sorted(
+            ((e, w) for e, w in evidence if e.polarity == polarity),
+            key=lambda ew: (_RANK[ew[0].by], -ew[1]),
+        )
         chosen: list[Evidence] = []
-        for e in ordered:
+        for e, _w in ordered:
             key = (e.turn, e.by == "signal")
             if key in seen or len(chosen) >= MAX_EVIDENCE_PER_POLARITY:
                 continue
@@ -549,36 +529,45 @@ def _rationale(tally: _Tally, insufficient: bool, lang: str) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def coder_name(coder: object) -> str:
-    name = getattr(coder, "name", None) or type(coder).__name__
-    version = getattr(coder, "version", None)
-    return f"{name} {version}" if version else str(name)
+def reader_name(reader: object) -> str:
+    """The reading model's name (and training date) as the report records it."""
+    manifest = getattr(reader, "manifest", None)
+    if isinstance(manifest, dict) and manifest.get("name"):
+        trained = manifest.get("trained")
+        return f"{manifest['name']} ({trained})" if trained else str(manifest["name"])
+    return str(getattr(reader, "name", None) or type(reader).__name__)
+
+
+def read_turns(transcript: Transcript, reader: object) -> list[_Turn]:
+    """Every practitioner turn with its reading; one batched ``read_many`` call."""
+    idx = [i for i, tr in enumerate(transcript.turns) if tr.speaker == "practitioner"]
+    if not idx:
+        return []
+    items = [(transcript.turns[i].text, transcript.previous_citizen(i)) for i in idx]
+    readings = list(reader.read_many(items, transcript.language))  # type: ignore[attr-defined]
+    return [
+        _Turn(i, transcript.turns[i].text, r) for i, r in zip(idx, readings, strict=True)
+    ]
 
 
 def score_transcript(
-    transcript: Transcript, *, rubric: Rubric | None = None, coder: object | None = None
+    transcript: Transcript, *, rubric: Rubric | None = None, reader: object | None = None
 ) -> CoachReport:
-    """Score one transcript. Offline; the coder is called once for all practitioner turns."""
+    """Score one transcript. Offline; the reader is called once for all practitioner turns.
+
+    ``reader`` is anything with ``read_many(items, language) -> list[Reading]`` (default:
+    :func:`reading.get_reader`)."""
     lang = transcript.language
     rubric = rubric or load_rubric(lang)
-    coder = coder or get_coder()
-    hooks, _ = _compiled(rubric)
+    reader = reader or get_reader()
 
-    prac_idx = [i for i, tr in enumerate(transcript.turns) if tr.speaker == "practitioner"]
-    items = [(transcript.turns[i].text, transcript.previous_citizen(i)) for i in prac_idx]
-    coded: list[Coded] = list(coder.code_many(items, lang)) if items else []  # type: ignore[attr-defined]
-    prac = [
-        _Turn(
-            i, transcript.turns[i].text, _sentences(transcript.turns[i].text), c, frozenset(c.flags)
-        )
-        for i, c in zip(prac_idx, coded, strict=True)
-    ]
+    prac = read_turns(transcript, reader)
     by_index = {tr.index: tr for tr in prac}
     behaviours: list[str | None] = [None] * len(transcript.turns)
     turn_flags: list[list[str]] = [[] for _ in transcript.turns]
     for tr in prac:
         behaviours[tr.index] = tr.label
-        turn_flags[tr.index] = sorted(tr.flags)
+        turn_flags[tr.index] = sorted(tr.moves)
 
     own = ownership(transcript, by_index, rubric)
     trust = [
@@ -592,7 +581,7 @@ def score_transcript(
         "scenario_id": transcript.scenario_id,
         "rubric_id": rubric.id,
         "rubric_version": rubric.version,
-        "coder": coder_name(coder),
+        "coder": reader_name(reader),
         "practitioner_turns": len(prac),
         "summary": summary,
         "ownership": own,
@@ -610,7 +599,7 @@ def score_transcript(
         )
 
     principles = [
-        _score_principle(p, prac, hooks, own, trust, transcript, lang) for p in rubric.principles
+        _score_principle(p, prac, own, trust, transcript, lang) for p in rubric.principles
     ]
     return CoachReport(
         status="ok",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from coach.__main__ import load_transcript, main
+from reading import BEHAVIOURS, MOVES
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "coach"
 REPO = Path(__file__).resolve().parent.parent
@@ -49,7 +50,16 @@ def test_json_output_one_object_per_file_in_order(files, capsys) -> None:
     assert rel["language"] == "da"
     assert sys_["language"] == "en"
     for obj in (rel, sys_):
-        assert set(obj) >= {"overall", "principles", "summary", "behaviours"}
+        assert set(obj) >= {"overall", "principles", "summary", "behaviours", "ownership"}
+        for key in ("problem", "plan"):
+            assert {"by", "turn", "quote"} <= set(obj["ownership"][key])
+        # the moves the reading found, per turn (none for citizen turns)
+        assert len(obj["turn_flags"]) == len(obj["behaviours"])
+        for label, flags in zip(obj["behaviours"], obj["turn_flags"], strict=True):
+            assert set(flags) <= set(MOVES)
+            assert label is not None or flags == []
+            assert label is None or label in BEHAVIOURS
+        assert obj["reader"].startswith("reader-")
         assert set(obj["principles"]) == {
             "meet_where_they_are",
             "citizen_defines_problem",
@@ -64,6 +74,9 @@ def test_json_output_one_object_per_file_in_order(files, capsys) -> None:
             assert isinstance(p["evidence"], list)
         assert "reflection_to_question" in obj["summary"]
     assert rel["overall"] > sys_["overall"]
+    assert rel["ownership"]["plan"]["by"] == "citizen"
+    assert sys_["ownership"]["plan"]["by"] == "practitioner"
+    assert "directive" in {f for flags in sys_["turn_flags"] for f in flags}
     assert len(rel["behaviours"]) == 20
     assert rel["behaviours"][1] is None
     assert empty["overall"] is None
@@ -142,3 +155,18 @@ def test_judge_without_a_usable_model_is_a_clear_error(files, capsys, monkeypatc
     assert rc == 2
     assert cap.out == ""
     assert cap.err.startswith("coach: --judge needs a language model:")
+
+
+def test_a_missing_reading_model_is_a_clear_error(files, capsys, monkeypatch) -> None:
+    import coach.__main__ as cli
+    from reading.model import ModelError
+
+    def missing():
+        raise ModelError("The reading model is missing (reading/models/reader-v1.npz).")
+
+    monkeypatch.setattr(cli, "get_reader", missing)
+    rc = main(["score", str(files["rel"]), "--json"])
+    cap = capsys.readouterr()
+    assert rc == 2
+    assert cap.out == ""
+    assert cap.err.startswith("coach: cannot load the reading model: The reading model is missing")

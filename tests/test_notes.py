@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from coach.coder import get_coder
+from base.models import Transcript, Turn
 from coach.notes import coach_session, make_notes
 from coach.rubric import load_rubric
 from coach.scoring import score_transcript
-from practice.models import Transcript, Turn
+from reading import get_reader
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "coach"
 
@@ -20,8 +20,8 @@ def load(name: str) -> Transcript:
 
 
 @pytest.fixture(scope="module")
-def coder():
-    return get_coder()
+def reader():
+    return get_reader()
 
 
 @pytest.mark.parametrize(
@@ -31,9 +31,9 @@ def coder():
         ("en", "Overall relational score", "Samlet relationel score"),
     ],
 )
-def test_notes_are_in_the_sessions_language(coder, lang: str, marker: str, other: str) -> None:
+def test_notes_are_in_the_sessions_language(reader, lang: str, marker: str, other: str) -> None:
     tr = load(f"{lang}_system")
-    report = coach_session(tr, coder=coder, citizen_voice="  voice text  ")
+    report = coach_session(tr, reader=reader, citizen_voice="  voice text  ")
     notes = report.notes
     assert notes is not None
     assert notes.language == lang
@@ -49,9 +49,9 @@ def test_notes_are_in_the_sessions_language(coder, lang: str, marker: str, other
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_growth_points_quote_the_turn_and_offer_an_authored_alternative(coder, lang: str) -> None:
+def test_growth_points_quote_the_turn_and_offer_an_authored_alternative(reader, lang: str) -> None:
     tr = load(f"{lang}_system")
-    report = score_transcript(tr, coder=coder)
+    report = score_transcript(tr, reader=reader)
     notes = make_notes(report, tr)
     rubric = load_rubric(lang)
     assert 1 <= len(notes.growth_points) <= 3
@@ -66,16 +66,16 @@ def test_growth_points_quote_the_turn_and_offer_an_authored_alternative(coder, l
     assert len({g.indicator for g in notes.growth_points}) == len(notes.growth_points)
 
 
-def test_relational_session_has_things_that_went_well_with_quotes(coder) -> None:
+def test_relational_session_has_things_that_went_well_with_quotes(reader) -> None:
     tr = load("en_relational")
-    notes = make_notes(score_transcript(tr, coder=coder), tr)
+    notes = make_notes(score_transcript(tr, reader=reader), tr)
     assert len(notes.went_well) >= 2
     for item in notes.went_well:
         assert item.turn is not None
         assert item.quote in tr.turns[item.turn].text
 
 
-def test_turning_points_follow_the_trust_trajectory(coder) -> None:
+def test_turning_points_follow_the_trust_trajectory(reader) -> None:
     turns = [
         Turn(speaker="practitioner", text="Hvordan har du det?"),
         Turn(speaker="citizen", text="Okay.", trust=0.4),
@@ -87,7 +87,7 @@ def test_turning_points_follow_the_trust_trajectory(coder) -> None:
         Turn(speaker="citizen", text="Nå.", trust=0.35),
     ]
     tr = Transcript(language="da", turns=turns)
-    notes = make_notes(score_transcript(tr, coder=coder), tr)
+    notes = make_notes(score_transcript(tr, reader=reader), tr)
     got = [(tp.turn, tp.before, tp.after, tp.quote) for tp in notes.turning_points]
     assert got == [
         (5, 0.42, 0.2, "Kan du dokumentere det?"),
@@ -98,9 +98,9 @@ def test_turning_points_follow_the_trust_trajectory(coder) -> None:
 
 
 @pytest.mark.parametrize("lang", ["da", "en"])
-def test_notes_for_a_session_without_practitioner_turns(coder, lang: str) -> None:
+def test_notes_for_a_session_without_practitioner_turns(reader, lang: str) -> None:
     tr = Transcript(language=lang, turns=[Turn(speaker="citizen", text="Hej")])
-    report = coach_session(tr, coder=coder)
+    report = coach_session(tr, reader=reader)
     assert report.notes is not None
     assert report.notes.summary == report.message
     assert len(report.notes.reflective_questions) == 3

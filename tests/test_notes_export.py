@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from base.models import Transcript, Turn
 from coach import export
-from coach.coder import get_coder
 from coach.notes import coach_session
 from coach.schema import CoachReport
-from practice.models import Transcript, Turn
+from reading import get_reader
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "coach"
 VOICE = "Jeg følte mig hørt – især da hun spurgte til min mor. Æbleskiver og ørred på Ærø."
@@ -24,7 +24,7 @@ def report() -> CoachReport:
     tr = Transcript.model_validate_json(
         (FIXTURES / "da_relational.json").read_text(encoding="utf-8")
     )
-    return coach_session(tr, coder=get_coder(), citizen_voice=VOICE)
+    return coach_session(tr, reader=get_reader(), citizen_voice=VOICE)
 
 
 def pdf_text(data: bytes, tmp_path: Path) -> str | None:
@@ -48,7 +48,7 @@ def test_markdown_has_every_section(report: CoachReport) -> None:
     assert md.startswith("# Feedback på samtalen")
     for heading in ("## Principper", "## MITI-opsummering", "## Ejerskab", "## Supervisionsnoter"):
         assert heading in md
-    assert "v1.0.0" in md  # rubric version recorded
+    assert "v2.0.0" in md  # rubric version recorded
     for ps in report.principles:
         assert ps.title in md
         for ev in ps.evidence:
@@ -102,7 +102,7 @@ def test_pdf_falls_back_to_a_builtin_font(report: CoachReport, tmp_path: Path, m
 @pytest.mark.parametrize("fn", [export.to_markdown, export.to_docx, export.to_pdf])
 def test_exports_of_an_empty_session(fn) -> None:
     tr = Transcript(language="en", turns=[Turn(speaker="citizen", text="Hello?")])
-    report = coach_session(tr, coder=get_coder())
+    report = coach_session(tr, reader=get_reader())
     data = fn(report)
     assert isinstance(data, bytes)
     assert len(data) > 100

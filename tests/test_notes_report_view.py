@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from coach.coder import get_coder
+from base.models import Transcript, Turn
 from coach.notes import coach_session
-from practice.models import Transcript, Turn
+from reading import get_reader
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "coach"
 
@@ -40,7 +40,7 @@ def test_full_report_renders(lang: str) -> None:
     tr = Transcript.model_validate_json(
         (FIXTURES / "da_relational.json").read_text(encoding="utf-8")
     )
-    report = coach_session(tr, coder=get_coder(), citizen_voice="Jeg følte mig hørt.")
+    report = coach_session(tr, reader=get_reader(), citizen_voice="Jeg følte mig hørt.")
     at = _run(report.model_dump_json(), lang)
     metric_labels = [m.label for m in at.metric]
     overall = "Samlet relationel score" if lang == "da" else "Overall relational score"
@@ -57,7 +57,7 @@ def test_full_report_renders(lang: str) -> None:
 
 def test_empty_report_renders_with_a_message() -> None:
     tr = Transcript(language="en", turns=[Turn(speaker="citizen", text="Hello?")])
-    report = coach_session(tr, coder=get_coder())
+    report = coach_session(tr, reader=get_reader())
     at = _run(report.model_dump_json(), "en")
     assert any("no practitioner turns" in i.value for i in at.info)
 
@@ -67,8 +67,8 @@ import json
 import streamlit as st
 from app_pages.components.report_view import render_report
 from coach.schema import CoachReport
-from practice.llm import ScriptedModel
-from practice.models import Transcript
+from base.llm import ScriptedModel
+from base.models import Transcript
 
 tr = Transcript.model_validate_json(st.session_state["transcript_json"])
 quote = tr.turns[0].text.split(".")[0]
@@ -87,7 +87,7 @@ def test_judge_button_shows_a_second_opinion_beside_the_scores() -> None:
     tr = Transcript.model_validate_json(
         (FIXTURES / "en_relational.json").read_text(encoding="utf-8")
     )
-    report = coach_session(tr, coder=get_coder())
+    report = coach_session(tr, reader=get_reader())
     at = AppTest.from_string(JUDGE_SCRIPT, default_timeout=60)
     at.session_state["report_json"] = report.model_dump_json()
     at.session_state["transcript_json"] = tr.model_dump_json()
@@ -107,7 +107,7 @@ def test_download_callables_make_the_files() -> None:
     from app_pages.components.report_view import _export_callable
 
     tr = Transcript.model_validate_json((FIXTURES / "en_system.json").read_text(encoding="utf-8"))
-    report = coach_session(tr, coder=get_coder())
+    report = coach_session(tr, reader=get_reader())
     assert _export_callable(report, "en", "md")().startswith(b"# Feedback on the conversation")
     assert _export_callable(report, "da", "docx")()[:2] == b"PK"
     assert _export_callable(report, "en", "pdf")().startswith(b"%PDF")

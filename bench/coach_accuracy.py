@@ -1,19 +1,21 @@
-"""Accuracy and cost of the behaviour coder; prints one JSON object.
+"""What the coach makes of conversations, and what it costs; prints one JSON object.
 
-    python bench/coach_accuracy.py [--folds 5] [--cache /tmp/relpractice-coder-cache]
+    python bench/coach_accuracy.py [--n-timed 40] [--no-annomi]
 
-- ``coder``: macro-F1 on the 4 main classes and on the 9 labels, grouped k-fold
-  cross-validation on the AnnoMI training file (groups = transcripts), retraining inside
-  each fold with the same recipe as the shipped model (``coach.train_coder``); also the
-  hand-written Danish/English examples, scored in their own folds.
-- ``cost``: coding time per utterance with the shipped model (one call per utterance and
-  batched), warm ``coach.scoring.score_transcript`` time of a 40-turn conversation (budget
-  1.5 s), peak resident memory (``resource.getrusage``).
-- ``session``: session-level ROC AUC of ``overall`` for high vs low MI quality; filled by
-  :func:`session_level_auc` (hook for ``coach.scoring``; ``null`` until implemented).
+The coach reads practitioner turns only through the shipped reading model
+(``reading.get_reader()``); how well the reading itself does is measured by the reading's
+own training and its held-out set, not here.
 
-AnnoMI figures are cross-validated on the training split; they are not held-out figures.
-Needs scikit-learn (requirements-dev.txt).
+- ``fixtures``: ``overall`` of the coach's four test fixtures (relational vs system
+  practice, Danish and English), and of a dictated plan with and without four empty
+  relational phrases ("Jeg hører dig.", ...) in front of its turns: they should not lift it.
+- ``cost``: reading time per turn (one call per turn and batched), warm
+  ``coach.scoring.score_transcript`` time of a 40-turn conversation (budget 1.5 s), peak
+  resident memory (``resource.getrusage``).
+- ``session``: session-level ROC AUC of ``overall`` for AnnoMI's high vs low MI quality
+  conversations, every therapist utterance read by the shipped model. The reading's
+  behaviour head was trained on AnnoMI's training split, so the behaviour codes are
+  in-sample here; the moves were not trained on AnnoMI. Not a held-out figure.
 """
 
 from __future__ import annotations
@@ -29,50 +31,74 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from coach.coder import get_coder  # noqa: E402
-from coach.train_coder import (  # noqa: E402
-    Dataset,
-    EmbeddingCache,
-    cross_validate,
-    load_annomi,
-    load_examples,
-)
+from base.models import MAX_TURN_CHARS, Transcript, Turn
+from coach.scoring import reader_name, score_transcript
+from reading import get_reader
+
+FIXTURES = ROOT / "tests" / "fixtures" / "coach"
+DICTATED = [
+    ("practitioner", "Du skal møde op på jobcentret mandag klokken otte."),
+    ("citizen", "Okay."),
+    ("practitioner", "Jeg har tilmeldt dig et kursus i jobsøgning."),
+    ("citizen", "Det vidste jeg ikke."),
+    ("practitioner", "Du starter på kurset mandag, og du skal sende fire ansøgninger om ugen."),
+    ("citizen", "Jeg har ondt i ryggen."),
+    ("practitioner", "Så er det aftalt. Vi ses om en måned."),
+    ("citizen", "Ja."),
+]
+EMPTY_PHRASES = [
+    "Jeg hører dig.",
+    "Det er vigtigt for mig, at du føler dig hørt.",
+    "Jeg forstår dig godt.",
+    "Jeg er her for dig.",
+]
 
 
-def coder_cv(annomi: Dataset, examples: Dataset, cache: EmbeddingCache, folds: int) -> dict:
-    """Grouped k-fold figures of the coder recipe (predictions kept for the session hook)."""
-    return cross_validate(annomi, examples, cache, folds=folds)
+def _transcript(turns: list[tuple[str, str]], language: str = "da") -> Transcript:
+    return Transcript(language=language, turns=[Turn(speaker=s, text=t) for s, t in turns])
 
 
-def coding_cost(texts: list[tuple[str, str | None]]) -> dict:
-    """Wall time per utterance of the shipped coder: cold single calls, then one batch."""
-    coder = get_coder()
+def fixture_figures() -> dict:
+    reader = get_reader()
+    out: dict[str, float | None] = {}
+    for path in sorted(FIXTURES.glob("*.json")):
+        tr = Transcript.model_validate_json(path.read_text(encoding="utf-8"))
+        out[path.stem] = score_transcript(tr, reader=reader).overall
+    phrases = iter(EMPTY_PHRASES)
+    padded = [(s, f"{next(phrases)} {t}" if s == "practitioner" else t) for s, t in DICTATED]
+    out["dictated_plan"] = score_transcript(_transcript(DICTATED), reader=reader).overall
+    out["dictated_plan_with_empty_phrases"] = score_transcript(
+        _transcript(padded), reader=reader
+    ).overall
+    return out
+
+
+def reading_cost(texts: list[tuple[str, str | None]]) -> dict:
+    """Wall time per turn of the shipped reader: single calls, then one batch."""
+    reader = get_reader()
     t0 = time.perf_counter()
-    coder.code("Hvordan har du det i dag?", None, "da")  # loads the embedder
+    reader.read("Hvordan har du det i dag?", None, "da")  # loads the embedder
     warm = time.perf_counter() - t0
     half = len(texts) // 2
     t0 = time.perf_counter()
     for text, prev in texts[:half]:
-        coder.code(text, prev, "da")
+        reader.read(text, prev, "da")
     single = (time.perf_counter() - t0) / max(half, 1)
     batch_items = texts[half:]
     t0 = time.perf_counter()
-    coder.code_many(batch_items, "da")
+    reader.read_many(batch_items, "da")
     batched = (time.perf_counter() - t0) / max(len(batch_items), 1)
-    score_s = scoring_time(texts)
     return {
-        "score_transcript_40_turns_warm_s": score_s,
+        "score_transcript_40_turns_warm_s": scoring_time(texts),
         "first_call_s": round(warm, 3),
-        "ms_per_utterance_single": round(single * 1000, 1),
-        "ms_per_utterance_batched": round(batched * 1000, 1),
+        "ms_per_turn_single": round(single * 1000, 1),
+        "ms_per_turn_batched": round(batched * 1000, 1),
         "n_timed": len(texts),
     }
 
 
 def scoring_time(texts: list[tuple[str, str | None]], n_turns: int = 40) -> float:
-    """Warm wall time of scoring one ``n_turns`` conversation with the shipped coder."""
-    from coach.scoring import score_transcript
-    from practice.models import MAX_TURN_CHARS, Transcript, Turn
+    """Warm wall time of scoring one ``n_turns`` conversation with the shipped reader."""
 
     def transcript(tag: str) -> Transcript:
         turns: list[Turn] = []
@@ -84,63 +110,40 @@ def scoring_time(texts: list[tuple[str, str | None]], n_turns: int = 40) -> floa
             k += 1
         return Transcript(language="da", turns=turns[:n_turns])
 
-    score_transcript(transcript("warm"), coder=get_coder())  # loads embedder, rubric, caches
+    score_transcript(transcript("warm"), reader=get_reader())  # loads embedder, rubric
     timed = transcript("timed")  # texts not embedded yet: the embedding cost is included
     t0 = time.perf_counter()
-    score_transcript(timed, coder=get_coder())
+    score_transcript(timed, reader=get_reader())
     return round(time.perf_counter() - t0, 3)
 
 
-def session_level_auc(annomi: Dataset, predicted: list[str]) -> dict | None:
-    """HOOK for the session-level figure (owned by the scoring engineer).
+def session_level_auc() -> dict | None:
+    """ROC AUC of ``overall``: high vs low MI quality AnnoMI conversations."""
+    from reading.train import CorpusError, load_annomi
 
-    ``annomi`` holds the therapist utterances (``texts``, ``prevs``, ``groups`` =
-    "annomi:<transcript_id>", ``mi_quality`` = high|low) and ``predicted`` the coder's
-    out-of-fold label for each of them (same order). Group by transcript, score each
-    session with ``coach.scoring``, and return e.g. ``{"roc_auc_overall": ..., "n_high": ...,
-    "n_low": ...}`` for ``overall`` of high vs low quality. ``None`` until implemented.
-    """
-    # Implemented by the coach engineer: each AnnoMI transcript becomes a Transcript (the
-    # client's previous utterance as a citizen turn before each therapist utterance), coded
-    # with the out-of-fold labels (flags from coach.flags), scored with coach.scoring.
-    from coach.coder import Coded
-    from coach.flags import detect_flags
-    from coach.scoring import score_transcript
-    from practice.models import MAX_TURN_CHARS, Transcript, Turn
-
-    sessions: dict[str, list[int]] = {}
-    for i, (group, quality) in enumerate(zip(annomi.groups, annomi.mi_quality, strict=True)):
-        if quality in ("high", "low"):
-            sessions.setdefault(group, []).append(i)
+    try:
+        records = load_annomi()
+    except CorpusError as exc:
+        return {"skipped": str(exc)}
+    sessions: dict[str, list] = {}
+    for r in records:
+        if r.mi_quality in ("high", "low"):
+            sessions.setdefault(r.group, []).append(r)
     if not sessions:
         return None
-
-    class _OutOfFold:
-        name = "out-of-fold coder"
-
-        def __init__(self, labels: list[str]):
-            self.labels = labels
-
-        def code_many(self, items, language="en"):
-            return [
-                Coded(label, 1.0, detect_flags(text, prev, language))
-                for label, (text, prev) in zip(self.labels, items, strict=True)
-            ]
-
     scores: dict[str, list[float]] = {"high": [], "low": []}
+    reader = get_reader()
     t0 = time.perf_counter()
-    for idx in sessions.values():
+    for recs in sessions.values():
         turns: list[Turn] = []
-        for i in idx:
-            prev = annomi.prevs[i]
+        for r in recs:
+            prev = r.previous_citizen
             if prev and not (turns and turns[-1].speaker == "citizen" and turns[-1].text == prev):
                 turns.append(Turn(speaker="citizen", text=prev[:MAX_TURN_CHARS]))
-            turns.append(Turn(speaker="practitioner", text=annomi.texts[i][:MAX_TURN_CHARS]))
-        report = score_transcript(
-            Transcript(language="en", turns=turns), coder=_OutOfFold([predicted[i] for i in idx])
-        )
+            turns.append(Turn(speaker="practitioner", text=r.text[:MAX_TURN_CHARS]))
+        report = score_transcript(Transcript(language="en", turns=turns), reader=reader)
         if report.overall is not None:
-            scores[annomi.mi_quality[idx[0]]].append(report.overall)
+            scores[recs[0].mi_quality].append(report.overall)
     high, low = scores["high"], scores["low"]
     if not high or not low:
         return None
@@ -158,30 +161,22 @@ def session_level_auc(annomi: Dataset, predicted: list[str]) -> dict | None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--folds", type=int, default=5)
-    ap.add_argument("--cache", type=Path, default=Path("/tmp/relpractice-coder-cache"))
     ap.add_argument("--n-timed", type=int, default=40)
+    ap.add_argument("--no-annomi", action="store_true", help="skip the session-level figure")
     args = ap.parse_args(argv)
 
-    annomi = load_annomi()
-    examples = load_examples()
-    # time on texts the embedder has not seen in this process (before the CV embeds them)
-    timed = list(zip(examples.texts, examples.prevs, strict=True))[: args.n_timed]
-    cost = coding_cost(timed)
-    cache = EmbeddingCache(args.cache)
-    t0 = time.perf_counter()
-    cv = coder_cv(annomi, examples, cache, args.folds)
-    predicted = cv.pop("annomi_predictions")
-    cv["cv_seconds"] = round(time.perf_counter() - t0, 1)
-    cv["folds"] = args.folds
-    cost["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    # time on texts the embedder has not seen in this process
+    worker = [t for s, t in DICTATED if s == "practitioner"]
+    timed = [(f"{worker[i % len(worker)]} (#{i})", "Okay.") for i in range(args.n_timed)]
+    cost = reading_cost(timed)
     report = {
-        "coder": cv,
+        "fixtures": fixture_figures(),
         "cost": cost,
-        "session": session_level_auc(annomi, predicted),
-        "model": get_coder().manifest.get("trained"),
+        "session": None if args.no_annomi else session_level_auc(),
+        "model": reader_name(get_reader()),
     }
-    print(json.dumps(report, indent=2))
+    cost["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 
 

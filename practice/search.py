@@ -8,7 +8,7 @@
   :func:`embedding_function`; Chroma's default (ONNX, downloaded) is never used.
 - One record per practitioner turn; the embedded text is the citizen turn before it
   plus the practitioner's words, so "moments like this" finds similar *situations*.
-  Metadata: session_id, owner_id, class_id, turn (idx), language, label (coder label),
+  Metadata: session_id, owner_id, class_id, turn (idx), language, label (behaviour code),
   trust_before/after/delta, good (trust rose, or the coach cited it as evidence for a
   principle), source.
 - Access rules apply to results: a search only ever asks Chroma for the session ids that
@@ -156,7 +156,7 @@ def _chunks(items: list[str], n: int) -> list[list[str]]:
 
 
 def _report_facts(report_json: str | None) -> tuple[list[Any], set[int]]:
-    """(coder label per turn, turns cited as evidence *for* a principle) from a report."""
+    """(behaviour code per turn, turns cited as evidence *for* a principle) from a report."""
     if not report_json:
         return [], set()
     try:

@@ -1,7 +1,7 @@
 """Shared test setup.
 
 - Real LLM backends are refused unless a test is marked ``allow_real_llm``
-  (``practice.llm`` reads RELPRACTICE_BLOCK_REAL_LLM).
+  (``base.llm`` reads RELPRACTICE_BLOCK_REAL_LLM).
 - Each test gets its own data directory and SQLite file, so nothing touches the
   developer's real data.
 """

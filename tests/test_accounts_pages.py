@@ -8,8 +8,8 @@ import pytest
 from helpers_review import PASSWORD, fast_hashing, make_user, services
 from streamlit.testing.v1 import AppTest
 
+from base.i18n import t
 from practice.accounts import AccountService
-from practice.i18n import t
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 90

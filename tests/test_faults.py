@@ -24,14 +24,14 @@ from pathlib import Path
 import pytest
 from llm_server import Step, closed_port, error_step, fake_openai
 
-from citizen.llm_renderer import LLMRenderer
-from practice.llm import (
+from base.llm import (
     LLMError,
     LLMRateLimited,
     LLMTimeout,
     LLMUnreachable,
     OpenAICompatibleModel,
 )
+from citizen.llm_renderer import LLMRenderer
 from practice.services import build_services
 from practice.settings import load_settings
 
@@ -367,7 +367,7 @@ def test_practise_page_says_clearly_when_the_database_cannot_save(monkeypatch) -
     from app_test_helpers import APP
     from streamlit.testing.v1 import AppTest
 
-    from practice.i18n import t
+    from base.i18n import t
 
     svc = build_services(load_settings())
     user = svc.practice.local_user()

@@ -5,7 +5,7 @@ import re
 import pytest
 import yaml
 
-from practice import i18n
+from base import i18n
 
 
 def test_every_key_has_danish_and_english_text() -> None:

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
 import practice.services
+from base.i18n import t
 from practice.db import PracticeSession, ReportRow
-from practice.i18n import t
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 90

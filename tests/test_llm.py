@@ -1,4 +1,4 @@
-"""practice.llm: the interface, ScriptedModel, settings, errors and the OpenAI-compatible
+"""base.llm: the interface, ScriptedModel, settings, errors and the OpenAI-compatible
 backend against tiny loopback servers (no network, no real model)."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from llm_server import FakeOpenAI, Step, closed_port, error_step
 from pydantic import BaseModel, Field
 
-from practice import llm
-from practice.llm import (
+from base import llm
+from base.llm import (
     LLMAuthError,
     LLMBlocked,
     LLMConfigError,
@@ -319,8 +319,8 @@ def test_redact_and_logging_filter(caplog: pytest.LogCaptureFixture) -> None:
     assert redact('{"api_key": "hunter2hunter2"}') == '{"api_key": "[redacted]"}'
     llm.register_secret("plain-secret-value")
     assert "plain-secret-value" not in redact("x plain-secret-value y")
-    caplog.set_level(logging.INFO, logger="relpractice.llm")
-    logging.getLogger("relpractice.llm").info("calling with %s", KEY)
+    caplog.set_level(logging.INFO, logger="relbase.llm")
+    logging.getLogger("relbase.llm").info("calling with %s", KEY)
     assert KEY not in caplog.text
     assert "[redacted]" in caplog.text
 

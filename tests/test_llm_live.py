@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from base.llm import ScriptedModel
 from citizen.engine import Decision
 from citizen.library import load_scenario_file
 from citizen.llm_renderer import LLMRenderer, Replace
-from practice.llm import ScriptedModel
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scenarios" / "fixture_jonas.yaml"
 OFFLINE = "Nå. Det ved jeg ikke rigtig."

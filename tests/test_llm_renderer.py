@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from base.llm import LLMBlocked, LLMTimeout, LLMUnreachable, ScriptedModel
 from citizen import llm_debrief
 from citizen.engine import CitizenState, Decision, PlanOutcome, TurnEvent
 from citizen.library import load_scenario_file
@@ -25,7 +26,6 @@ from citizen.llm_renderer import (
     sentences,
 )
 from citizen.schema import Scenario
-from practice.llm import LLMBlocked, LLMTimeout, LLMUnreachable, ScriptedModel
 
 FIXTURE = Path(__file__).parent / "fixtures" / "scenarios" / "fixture_jonas.yaml"
 OFFLINE = "Nå. Det ved jeg ikke rigtig."
@@ -177,7 +177,7 @@ def test_guard_violation_twice_falls_back_to_offline_reply(
 ) -> None:
     model = ScriptedModel(BAD_REPLIES[guard], BAD_REPLIES[guard])
     r = renderer(model)
-    caplog.set_level(logging.WARNING, logger="relpractice.llm")
+    caplog.set_level(logging.WARNING, logger="relbase.llm")
     out = "".join(
         r.stream(scenario, decision(scenario, depth=1), history(scenario, "Hvordan går det?"))
     )
@@ -246,7 +246,7 @@ def test_sentence_splitting_keeps_abbreviations() -> None:
 
 
 def test_semantic_leak_check_with_embedder(scenario: Scenario) -> None:
-    from practice.embeddings import get_embedder
+    from base.embeddings import get_embedder
 
     ctx = GuardContext(
         language="da",
@@ -273,7 +273,7 @@ def test_model_errors_propagate_instead_of_silent_fallback(scenario: Scenario) -
 
 
 def test_make_renderer_refuses_offline_and_blocked_backends() -> None:
-    from practice.llm import LLMConfigError
+    from base.llm import LLMConfigError
 
     with pytest.raises(LLMConfigError, match="backend offline"):
         make_renderer(None)

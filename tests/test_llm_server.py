@@ -19,12 +19,7 @@ import pytest
 from llm_server import LlamaServer, find_smollm2_gguf, llama_cpp_available
 from pydantic import BaseModel, ConfigDict
 
-from citizen import engine
-from citizen.library import load_scenario_file
-from citizen.llm_debrief import llm_citizen_voice_with_outcome
-from citizen.llm_renderer import LLMRenderer
-from citizen.schema import Scenario
-from practice.llm import (
+from base.llm import (
     ChatModel,
     LLMResponseError,
     LLMTimeout,
@@ -34,6 +29,11 @@ from practice.llm import (
     make_model,
     resolve_settings,
 )
+from citizen import engine
+from citizen.library import load_scenario_file
+from citizen.llm_debrief import llm_citizen_voice_with_outcome
+from citizen.llm_renderer import LLMRenderer
+from citizen.schema import Scenario
 
 pytestmark = [pytest.mark.llm_server, pytest.mark.slow, pytest.mark.allow_real_llm]
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-OUR_PACKAGES = ("citizen", "coach", "practice", "app_pages")
+OUR_PACKAGES = ("base", "reading", "citizen", "coach", "practice", "app_pages")
 
 
 @pytest.mark.parametrize("name", OUR_PACKAGES)

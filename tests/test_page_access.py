@@ -9,7 +9,7 @@ import pytest
 from helpers_review import fast_hashing, make_class, make_session, make_user, services
 from streamlit.testing.v1 import AppTest
 
-from practice.i18n import t
+from base.i18n import t
 from practice.review import ReviewService
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -218,8 +218,8 @@ def _all_database_text(svc) -> str:
 
 
 def test_api_key_never_in_database_or_logs(world, monkeypatch, caplog) -> None:
+    from base.llm import LLMBlocked, ScriptedModel, make_model, resolve_settings
     from citizen.llm_renderer import LLMRenderer, make_renderer
-    from practice.llm import LLMBlocked, ScriptedModel, make_model, resolve_settings
 
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("OPENAI_API_KEY", SECRET)
@@ -228,8 +228,8 @@ def test_api_key_never_in_database_or_logs(world, monkeypatch, caplog) -> None:
     svc = world["svc"]
     settings = resolve_settings({"model": "m"})
     assert settings.has_api_key
-    logging.getLogger("relpractice.llm").info("settings: %r %s", settings, settings.public())
-    logging.getLogger("relpractice.llm").warning("calling with key %s", SECRET)
+    logging.getLogger("relbase.llm").info("settings: %r %s", settings, settings.public())
+    logging.getLogger("relbase.llm").warning("calling with key %s", SECRET)
     with pytest.raises(LLMBlocked) as blocked:  # the suite blocks real backends
         make_model(settings)
     assert SECRET not in str(blocked.value)
@@ -260,7 +260,7 @@ def test_api_key_never_in_database_or_logs(world, monkeypatch, caplog) -> None:
 def test_settings_page_offers_export_and_guarded_delete(world) -> None:
     from streamlit.testing.v1 import AppTest
 
-    from practice.i18n import t
+    from base.i18n import t
 
     svc, anna = world["svc"], world["anna"]
     at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90)

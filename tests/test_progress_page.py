@@ -11,8 +11,8 @@ from app_test_helpers import open_page
 from helpers_review import fast_hashing, make_session, make_user, report_dict, services
 from streamlit.testing.v1 import AppTest
 
+from base.i18n import t
 from practice.db import PracticeSession
-from practice.i18n import t
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TIMEOUT = 90

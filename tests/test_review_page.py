@@ -10,7 +10,7 @@ import pytest
 from helpers_review import fast_hashing, make_session, make_user, services
 from streamlit.testing.v1 import AppTest
 
-from practice.i18n import t
+from base.i18n import t
 from practice.review import ReviewService, principle_titles
 
 ROOT = Path(__file__).resolve().parent.parent

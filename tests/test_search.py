@@ -100,7 +100,7 @@ def test_embedding_function_is_ours_and_offline(index) -> None:
     assert not ef.is_legacy()
     cls = search.embedding_function_class()
     assert type(cls.build_from_config(ef.get_config())) is cls
-    from practice.embeddings import get_embedder
+    from base.embeddings import get_embedder
 
     vec = ef(["Hej med dig"])[0]
     assert len(vec) == 384

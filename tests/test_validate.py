@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from base.datafiles import MAX_FILE_BYTES
 from citizen.library import load_scenario_file, load_scenario_text
 from citizen.schema import Scenario
 from citizen.validate import (
@@ -25,7 +26,6 @@ from citizen.validate import (
     schema_text,
     validate_paths,
 )
-from practice.datafiles import MAX_FILE_BYTES
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "must_fail"

@@ -41,12 +41,12 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 from base.llm import LLMSettings, make_model
 from citizen.llm_renderer import LLMRenderer
 from practice.db import TurnRow, User
 from practice.services import build_services
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 OPENERS = {
     "da": ["Hej", "Godt at se dig", "Tak fordi du kom", "Okay", "Jeg hører dig", "Hmm"],

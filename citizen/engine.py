@@ -332,7 +332,7 @@ class Citizen:
         previous = self.last_reply()
         reader = self.reader
         reading = reader.read(text, previous, sc.language, extra=scenario_lexicon(sc))
-        moves = classify(text, sc, reading, reader.threshold_for)
+        moves = classify(text, sc, reading)
         words = tokens(text)
 
         index = offline.scenario_index(sc, self.embedder)

@@ -244,24 +244,32 @@ def scenario_lexicon(scenario: Scenario) -> dict[str, tuple[str, ...]]:
     return _scenario_lexicon(scenario.id, items)
 
 
-def _strength(p: float, threshold: float) -> float:
-    return round(1.0 + max(0.0, p - threshold) / max(1e-6, 1.0 - threshold), 3)
+def _cue_weights(scenario: Scenario, reading: Reading) -> dict[str, float]:
+    """Per engine kind, the weight of the scenario's cue whose phrase the turn holds in plain
+    scope (the author's "this costs more here"). It only weighs a move the reading found."""
+    plain = {h.phrase.lower() for h in reading.lexicon_hits if h.plain}
+    out: dict[str, float] = {}
+    for cue in (*scenario.triggers, *scenario.openers):
+        if any(k.lower() in plain for k in cue.keywords):
+            out[cue.kind.value] = max(out.get(cue.kind.value, 0.0), cue.weight)
+    return out
 
 
-def classify(text: str, scenario: Scenario, reading: Reading, threshold_of=None) -> Moves:
-    """The engine's moves for one practitioner turn, from its reading."""
+def classify(text: str, scenario: Scenario, reading: Reading) -> Moves:
+    """The engine's moves for one practitioner turn, from its reading. A move the reading
+    finds counts with strength 1, or with the scenario cue's weight when the turn holds one
+    of that cue's phrases."""
     moves = Moves(label=reading.behaviour, confidence=reading.confidence, uptake=reading.uptake)
     case_phrases = [w for c in scenario.triggers if c.kind.value == "case_talk" for w in c.keywords]
+    weights = _cue_weights(scenario, reading)
     for move, m in reading.moves.items():
         if not m.present or move not in MOVE_TO_KIND:
             continue
         kind = MOVE_TO_KIND[move]
-        th = threshold_of(move) if threshold_of else 0.5
-        strength = _strength(m.p, th)
         if kind == "jargon" and case_phrases and any_cue(tokens(text), case_phrases, scenario.language):
             kind = "case_talk"
         target = moves.triggers if kind in TRIGGER_KINDS else moves.openers
-        _bump(target, kind, strength)
+        _bump(target, kind, weights.get(kind, 1.0))
     if reading.behaviour == "open_question" and not moves.triggers:
         _bump(moves.openers, "open_question", 1.0)
     if reading.behaviour in REFLECTION_CODES:
@@ -279,4 +287,4 @@ def read_moves(text: str, scenario: Scenario, previous_citizen: str | None = Non
     """Read one turn with the shared reader and map it to the engine's moves."""
     reader = get_reader()
     reading = reader.read(text, previous_citizen, scenario.language, extra=scenario_lexicon(scenario))
-    return classify(text, scenario, reading, reader.threshold_for)
+    return classify(text, scenario, reading)

@@ -419,6 +419,7 @@ def test_one_embedding_per_turn_shared_with_the_reading(scenario: Scenario) -> N
         c.respond("Hvad ville hjælpe dig med morgenerne, tænker du? (unik 7431)")
     finally:
         del emb._encode
-    # the turn is embedded once, shared by the reading and the topic match; the citizen's
-    # previous reply (the reading's context) is already cached from the first turn
-    assert sum(calls) <= 2, calls
+    # one batched encode per turn: the turn and its sentences for the reading (the topic
+    # match reuses the turn's vector from the cache); the citizen's previous reply, the
+    # reading's context, is cached from the first turn
+    assert len(calls) == 1, calls

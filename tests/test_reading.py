@@ -247,3 +247,17 @@ def test_scenario_case_talk_phrase_names_the_trigger(jonas) -> None:
     # a phrase alone, without the reading's jargon, triggers nothing
     assert not classify(text, jonas, _reading({})).triggers
     assert scenario_lexicon(jonas)["jargon"]
+
+
+def test_a_scenario_cue_weighs_a_move_only_when_the_reading_finds_it(jonas) -> None:
+    from reading.lexicon import Hit
+
+    def with_hit(present: dict[str, float], plain: bool) -> Reading:
+        r = _reading(present)
+        hit = Hit("labelling", "umotiveret", 0, 0, negated=not plain, quoted=False, other=False)
+        return Reading(r.text, r.language, r.behaviour, r.behaviour_p, r.moves, r.scope, r.uptake, r.uptake_level, (hit,))
+
+    # ledig-jonas-da weighs its labelling phrases ("umotiveret") 1.3
+    assert classify("x", jonas, with_hit({"labelling": 0.9}, plain=True)).triggers["labelling"] == 1.3
+    assert classify("x", jonas, with_hit({"labelling": 0.9}, plain=False)).triggers["labelling"] == 1.0
+    assert "labelling" not in classify("x", jonas, with_hit({}, plain=True)).triggers

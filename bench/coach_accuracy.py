@@ -159,6 +159,70 @@ def session_level_auc() -> dict | None:
     }
 
 
+HELDOUT = Path(__file__).resolve().parent / "heldout" / "coach"
+
+
+def _spearman(a: list[float], b: list[float]) -> float:
+    from scipy.stats import spearmanr
+
+    return round(float(spearmanr(a, b).statistic), 3)
+
+
+def heldout_figures() -> dict | None:
+    """The coach against conversations rated by a separate author (bench/heldout/coach),
+    written before any tuning: never tuned on."""
+    files = sorted(HELDOUT.glob("*.json"))
+    if not files:
+        return None
+    reader = get_reader()
+    rows = []
+    for f in files:
+        d = json.loads(f.read_text(encoding="utf-8"))
+        tr = Transcript(
+            language=d["language"],
+            turns=[Turn(speaker=t["speaker"], text=t["text"][:MAX_TURN_CHARS]) for t in d["turns"]],
+        )
+        rep = score_transcript(tr, reader=reader)
+        rows.append((d, rep))
+    orig = [(d, r) for d, r in rows if not d.get("stuffed_from")]
+    got = [r.overall if r.overall is not None else 0.0 for _, r in orig]
+    want = [float(d["expert"]["overall"]) for d, _ in orig]
+    principle_err: dict[str, list[float]] = {}
+    own_right = {"problem": [], "plan": []}
+    for d, r in orig:
+        for p in r.principles:
+            exp = d["expert"]["principles"].get(p.id)
+            if exp is not None:
+                principle_err.setdefault(p.id, []).append(abs(p.score - exp))
+        for key in own_right:
+            own_right[key].append(getattr(r.ownership, key).by == d["expert"]["ownership"][key]["by"])
+    by_id = {d["id"]: r for d, r in rows}
+    shifts = [
+        round((r.overall or 0.0) - (by_id[d["stuffed_from"]].overall or 0.0), 1)
+        for d, r in rows
+        if d.get("stuffed_from") and d["stuffed_from"] in by_id
+    ]
+    by_type: dict[str, list[float]] = {}
+    for d, r in orig:
+        by_type.setdefault(d["type"], []).append(r.overall or 0.0)
+    mean = {k: round(sum(v) / len(v), 1) for k, v in by_type.items()}
+    return {
+        "conversations": len(orig),
+        "stuffed_copies": len(shifts),
+        "overall_spearman": _spearman(got, want),
+        "overall_mae": round(sum(abs(a - b) for a, b in zip(got, want, strict=True)) / len(got), 1),
+        "principle_mae": {k: round(sum(v) / len(v), 2) for k, v in principle_err.items()},
+        "ownership_accuracy": {k: round(sum(v) / len(v), 3) for k, v in own_right.items()},
+        "stuffing_shift": {"mean": round(sum(shifts) / len(shifts), 1), "max": max(shifts)} if shifts else None,
+        "mean_overall_by_type": mean,
+        "excellent_minus_gaming": round(mean.get("excellent", 0) - mean.get("keyword_gaming", 0), 1),
+        "expert_mean_by_type": {
+            t: round(sum(float(d["expert"]["overall"]) for d, _ in orig if d["type"] == t) / n, 1)
+            for t, n in ((t, len(v)) for t, v in by_type.items())
+        },
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n-timed", type=int, default=40)
@@ -173,6 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         "fixtures": fixture_figures(),
         "cost": cost,
         "session": None if args.no_annomi else session_level_auc(),
+        "heldout": heldout_figures(),
         "model": reader_name(get_reader()),
     }
     cost["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

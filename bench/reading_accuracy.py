@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from reading.features import Item
-from reading.labels import BEHAVIOURS, FAMILIES, MAIN_CLASS, MAIN_ORDER, MOVES, SCOPES
+from reading.labels import BEHAVIOURS, FAMILIES, FAMILY_FOCUS, MAIN_CLASS, MAIN_ORDER, MOVES, SCOPES
 from reading.model import MODEL_DIR, Reader
 from reading.train import (
     EmbeddingCache,
@@ -41,20 +41,7 @@ from reading.train import (
 )
 
 HELDOUT = ROOT / "bench" / "heldout" / "reading"
-FOCUS: dict[str, tuple[str, ...]] = {
-    "negation": ("directive", "labelling", "sanction"),
-    "empathic_must": ("directive",),
-    "fear_not_sanction": ("sanction",),
-    "quote_to_reject": ("labelling",),
-    "about_other": ("labelling", "suspicion"),
-    "transparency": ("transparency", "suspicion"),
-    "apology": ("repair", "suspicion"),
-    "keywordless_directive": ("directive",),
-    "polite_threat": ("sanction",),
-    "wrapped_directive": ("directive",),
-    "invitation_vs_proposal": ("invites_solution", "proposes_plan"),
-    "question_directive": ("directive",),
-}
+FOCUS = FAMILY_FOCUS
 assert set(FOCUS) == set(FAMILIES)
 
 

@@ -51,7 +51,7 @@ _REFLECT_START = re.compile(
 )
 _FIRST = frozenset({"jeg", "mig", "min", "mit", "mine", "vi", "os", "i", "me", "my", "we", "us", "our"})
 _SECOND = frozenset({"du", "dig", "din", "dit", "dine", "jer", "you", "your", "yours", "yourself"})
-_STOP = frozenset(
+STOP_WORDS = _STOP = frozenset(
     ["og", "i", "at", "det", "er", "en", "den", "til", "på", "med", "for", "af", "som", "de", "der", "han", "hun", "jeg", "du", "vi", "dig", "mig", "ikke", "har", "var", "skal", "kan", "vil", "så", "men", "om", "hvad", "hvordan", "noget", "meget", "bare", "også", "lige", "nu", "her", "det's", "the", "a", "an", "and", "or", "to", "of", "in", "on", "at", "for", "with", "is", "are", "was", "were", "be", "been", "it", "this", "that", "you", "i", "we", "he", "she", "they", "me", "my", "your", "not", "do", "does", "did", "have", "has", "had", "so", "but", "if", "what", "how", "just", "really"]
 )
 

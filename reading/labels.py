@@ -75,3 +75,19 @@ FAMILIES: tuple[str, ...] = (
     "invitation_vs_proposal",
     "question_directive",
 )
+# the moves each minimal-pair family turns on (docs/reading-labels.md): a record of a family
+# is read right when each of these moves is read right
+FAMILY_FOCUS: dict[str, tuple[str, ...]] = {
+    "negation": ("directive", "labelling", "sanction"),
+    "empathic_must": ("directive",),
+    "fear_not_sanction": ("sanction",),
+    "quote_to_reject": ("labelling",),
+    "about_other": ("labelling", "suspicion"),
+    "transparency": ("transparency", "suspicion"),
+    "apology": ("repair", "suspicion"),
+    "keywordless_directive": ("directive",),
+    "polite_threat": ("sanction",),
+    "wrapped_directive": ("directive",),
+    "invitation_vs_proposal": ("invites_solution", "proposes_plan"),
+    "question_directive": ("directive",),
+}

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from reading.features import RECIPE, Item, dense_features, embed, marked_text
+from reading.features import RECIPE, STOP_WORDS, Item, dense_features, embed, marked_text
 from reading.labels import BEHAVIOURS, MAIN_CLASS, MAIN_ORDER, MOVES, SCOPES, SYSTEM_MOVES
 from reading.lexicon import Hit
 from reading.text import Token, sentence_at
@@ -197,6 +197,9 @@ class Reader:
         w = self.heads["binary"]["word"][:, col]
         for j, v in zip(idx, val, strict=True):
             term = self._word_terms[j]
+            bare = [t.removeprefix("neg_").removeprefix("q_") for t in term.split()]
+            if all(t in STOP_WORDS or t == "?" for t in bare):
+                continue  # "om du", "?" carry weight but say nothing to a reader
             c = float(v * w[j])
             if c > 0:
                 scored[term] = scored.get(term, 0.0) + c

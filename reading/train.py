@@ -32,7 +32,7 @@ import numpy as np
 
 from base.embeddings import DIM, get_embedder
 from reading.features import RECIPE, Item, dense_features, embed, marked_text
-from reading.labels import BEHAVIOURS, MOVES, SCOPES
+from reading.labels import BEHAVIOURS, FAMILY_FOCUS, MOVES, SCOPES
 from reading.model import BINARY_HEADS, MODEL_DIR, MODEL_NAME, TFIDF_BLOCKS
 from reading.tfidf import WORD_TOKEN, TfidfBlock
 
@@ -349,15 +349,27 @@ def prf(pred: np.ndarray, gold: np.ndarray) -> dict:
     return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": int(gold.sum())}
 
 
-def _oof_figures(oof: np.ndarray, pl: np.ndarray, th: np.ndarray, y: np.ndarray) -> dict:
-    """Per-move F1 of the grouped out-of-fold predictions on the corpus (own data; the
-    calibration is fitted on the same out-of-fold logits, so slightly optimistic)."""
+def _oof_figures(
+    oof: np.ndarray, pl: np.ndarray, th: np.ndarray, y: np.ndarray, corpus: Sequence[Record]
+) -> dict:
+    """Per-move F1 and minimal-pair family accuracy of the grouped out-of-fold predictions
+    on the corpus (own data; the calibration is fitted on the same out-of-fold logits, so
+    slightly optimistic)."""
     per = {}
+    pred = np.zeros_like(y, dtype=bool)
     for j, head in enumerate(BINARY_HEADS):
         p = 1 / (1 + np.exp(-(pl[j, 0] * oof[:, j] + pl[j, 1])))
-        per[head] = prf(p >= th[j], y[:, j].astype(bool))
+        pred[:, j] = p >= th[j]
+        per[head] = prf(pred[:, j], y[:, j].astype(bool))
     macro = float(np.mean([per[m]["f1"] for m in MOVES]))
-    return {"moves_macro_f1": round(macro, 3), "per_head": per}
+    families: dict[str, float] = {}
+    for fam, focus in FAMILY_FOCUS.items():
+        idx = [i for i, r in enumerate(corpus) if r.family == fam]
+        if idx:
+            cols = [BINARY_HEADS.index(m) for m in focus]
+            ok = [all(pred[i, c] == bool(y[i, c]) for c in cols) for i in idx]
+            families[fam] = round(float(np.mean(ok)), 3)
+    return {"moves_macro_f1": round(macro, 3), "per_head": per, "minimal_pairs": families}
 
 
 def fit_model(
@@ -407,7 +419,7 @@ def fit_model(
             th[j] = best_threshold(1 / (1 + np.exp(-(a * oof[:, j] + b))), yj)
         if verbose:
             print(f"  head {head}: positives {int(yj.sum())}", file=sys.stderr)
-    own = _oof_figures(oof, pl, th, y) if calibrate else {}
+    own = _oof_figures(oof, pl, th, y, corpus) if calibrate else {}
     beh_y = np.array([r.behaviour for r in all_recs])
     behaviour = _lr(C_BEHAVIOUR, balanced=False).fit(x_all, beh_y)
     up_y = np.array([r.uptake for r in corpus])

@@ -53,6 +53,7 @@ from citizen.moves import (
 )
 from citizen.schema import Scenario
 from reading import Reader, get_reader
+from reading.features import turn_sentences
 
 log = logging.getLogger(__name__)
 
@@ -455,6 +456,12 @@ class Citizen:
         depth: int,
     ) -> PlanOutcome:
         sims = offline.plan_similarities(index, vec)
+        # a plan put in one sentence of a longer turn ("What do you think about this: …?")
+        # is compared sentence by sentence too (the reading embedded them: cache hits)
+        parts = turn_sentences(text)
+        if len(parts) > 1:
+            for sv in np.asarray(self.embedder.query(parts), dtype=np.float32):
+                sims = [max(a, b) for a, b in zip(sims, offline.plan_similarities(index, sv), strict=True)]
         with_kw, alone, paraphrase = PLAN_SIM.get(self.scenario.language, PLAN_SIM["en"])
         matched: list[tuple[int, float, int]] = []
         any_kw = False

@@ -18,6 +18,7 @@ from citizen.moves import cue_in, keyword_hits, tokens
 from citizen.offline import OfflineRenderer
 from citizen.schema import Scenario
 from citizen.scripted import RelationalPractitioner, SystemPractitioner
+from tests.helpers_reading import HandReader
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "scenarios"
 
@@ -135,9 +136,13 @@ def test_plan_too_early_then_accepted(scenario: Scenario) -> None:
 
 
 def test_unrelated_plan_is_not_mine(scenario: Scenario) -> None:
-    c = new(scenario)
+    # the rule under test is the engine's: a proposal that matches none of the citizen's
+    # plans is "not mine". The reading of the turn is given by hand (the shipped model does
+    # not yet take this one as a proposal: tests/test_reading_understanding.py, KNOWN_MISSES)
+    text = "Jeg foreslår, at du flytter til Grønland og bliver fisker."
+    c = start(scenario, reader=HandReader({text: ("advice", {"proposes_plan"})}))
     c.state.trust, c.state.depth = 1.0, 3
-    r = c.respond("Jeg foreslår, at du flytter til Grønland og bliver fisker.")
+    r = c.respond(text)
     assert r.decision.plan.reason == "not_mine"
     assert c.state.accepted_plan is None
     assert any(line in r.reply for line in scenario.plan_responses.not_mine.all_lines())
@@ -423,3 +428,27 @@ def test_one_embedding_per_turn_shared_with_the_reading(scenario: Scenario) -> N
     # match reuses the turn's vector from the cache); the citizen's previous reply, the
     # reading's context, is cached from the first turn
     assert len(calls) == 1, calls
+
+
+def test_a_dictated_plan_is_refused_even_when_it_is_their_own(scenario: Scenario) -> None:
+    plan = scenario.acceptable_plans[0]
+    text = f"{plan.description} Det er besluttet."
+    c = start(scenario, reader=HandReader({text: ("information", {"directive"})}))
+    c.state.trust, c.state.depth = 1.0, 3
+    r = c.respond(text)
+    assert r.decision.plan.proposed == plan.id
+    assert not r.decision.plan.accepted
+    assert r.decision.plan.reason == "not_mine"
+    assert c.state.accepted_plan is None
+
+
+def test_a_plan_in_one_sentence_of_a_longer_turn_is_recognised(scenario: Scenario) -> None:
+    plan = scenario.acceptable_plans[0]
+    text = (
+        "Jeg har tænkt på noget, mens du fortalte. Du har sagt meget i dag om, hvordan det er "
+        "at blive sendt rundt mellem kontorerne. Hvad siger du til det her: "
+        f"{plan.description.rstrip('.')}?"
+    )
+    asked = start(scenario, reader=HandReader({text: ("open_question", set())}))
+    asked.state.trust, asked.state.depth = 1.0, 3
+    assert asked.respond(text).decision.plan.accepted

@@ -627,22 +627,11 @@ def test_a_quoted_label_is_not_labelling(reader, lang: str, text: str, labelling
     assert (report.ownership.problem.by == "practitioner") is labelling
 
 
-DICTATED = [
-    ("practitioner", "Du skal møde op på jobcentret mandag klokken otte."),
-    ("citizen", "Okay."),
-    ("practitioner", "Jeg har tilmeldt dig et kursus i jobsøgning."),
-    ("citizen", "Det vidste jeg ikke."),
-    ("practitioner", "Du starter på kurset mandag, og du skal sende fire ansøgninger om ugen."),
-    ("citizen", "Jeg har ondt i ryggen."),
-    ("practitioner", "Så er det aftalt. Vi ses om en måned."),
-    ("citizen", "Ja."),
-]
-EMPTY_PHRASES = [
-    "Jeg hører dig.",
-    "Det er vigtigt for mig, at du føler dig hørt.",
-    "Jeg forstår dig godt.",
-    "Jeg er her for dig.",
-]
+_DICTATED_FIXTURE = json.loads(
+    (FIXTURES.parent / "dictated_plan_da.json").read_text(encoding="utf-8")
+)
+DICTATED = [(t["speaker"], t["text"]) for t in _DICTATED_FIXTURE["turns"]]
+EMPTY_PHRASES = list(_DICTATED_FIXTURE["empty_phrases"])
 
 
 def _padded(how: str) -> list[tuple[str, str]]:

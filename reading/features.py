@@ -27,7 +27,7 @@ import numpy as np
 
 from base.embeddings import DIM, get_embedder
 from reading.lexicon import Hit, default_lexicon, slot_vector
-from reading.text import NEGATORS, Token, analyse, sentences, tokens
+from reading.text import NEGATORS, Token, analyse, sentences
 
 RECIPE = "reading-v2: e5q(turn,prev,maxpool(sentences))|surface|scope|uptake|lexicon + tfidf(marked word1-2, char_wb2-5)"
 
@@ -209,7 +209,3 @@ def embed(items: Sequence[Item], embed_fn: Callable[[list[str]], np.ndarray] | N
         prev[prev_idx] = np.stack([vecs[t] for t in prev_texts])
     sent = sentence_max(np.stack([vecs[s] for s in sents]), owners, n)
     return turn, prev, sent
-
-
-def word_count(text: str) -> int:
-    return len(tokens(text))

@@ -24,6 +24,12 @@ LEXICON_FILE = Path(__file__).resolve().parent / "lexicon.yaml"
 SLOTS: tuple[str, ...] = ("any", "plain", "negated", "quoted", "other")
 
 
+@lru_cache(maxsize=8192)
+def _phrase_stems(phrase: str, language: str) -> tuple[str, ...]:
+    """A scenario phrase's stems: stemmed once, not on every turn."""
+    return tuple(stems(phrase, language))
+
+
 @dataclass(frozen=True)
 class Hit:
     move: str
@@ -77,7 +83,7 @@ class Lexicon:
             if move not in MOVES:
                 continue
             for p in items:
-                st = tuple(stems(p, language))
+                st = _phrase_stems(p, language)
                 if st:
                     extra_index.setdefault(st[0], []).append((move, p, st))
         out: list[Hit] = []

@@ -153,10 +153,6 @@ class Reader:
         if n_heads != len(BINARY_HEADS) or self.heads["behaviour"]["bias"].shape[0] != len(BEHAVIOURS):
             raise ModelError(f"{npz}: the heads do not match the label sets; rebuild the model.")
 
-    def threshold_for(self, head: str) -> float:
-        """The decision threshold of a move (or ``scope:<name>``)."""
-        return float(self.threshold[BINARY_HEADS.index(head)])
-
     # ------------------------------------------------------------------ inference
 
     def _logits(self, head: str, dense: np.ndarray, sparse: list[list[tuple[np.ndarray, np.ndarray]]]):

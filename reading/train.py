@@ -32,7 +32,7 @@ import numpy as np
 
 from base.embeddings import DIM, get_embedder
 from reading.features import RECIPE, Item, dense_features, embed, marked_text
-from reading.labels import BEHAVIOURS, FAMILY_FOCUS, MOVES, SCOPES
+from reading.labels import BEHAVIOURS, FAMILY_FOCUS, MOVES, SCOPES, SETTINGS, UPTAKE_LEVELS
 from reading.model import BINARY_HEADS, MODEL_DIR, MODEL_NAME, TFIDF_BLOCKS
 from reading.tfidf import WORD_TOKEN, TfidfBlock
 
@@ -101,8 +101,11 @@ def parse_record(obj: dict, where: str) -> Record:
         raise CorpusError(f"{where}: scope: unknown {sorted(unknown)}")
     if beh not in BEHAVIOURS:
         raise CorpusError(f"{where}: behaviour: {beh!r} is not one of {', '.join(BEHAVIOURS)}")
+    setting = obj.get("setting")
+    if setting is not None and setting not in SETTINGS:
+        raise CorpusError(f"{where}: setting: {setting!r} is not one of {', '.join(SETTINGS)}")
     uptake = obj.get("uptake")
-    if uptake not in (0, 1, 2):
+    if uptake not in UPTAKE_LEVELS:
         raise CorpusError(f"{where}: uptake: {uptake!r} is not 0, 1 or 2")
     rid = str(obj.get("id") or where)
     return Record(

@@ -79,9 +79,6 @@ class HandReader:
     def read(self, text: str, previous_citizen: str | None = None, language: str = "da", *, extra=None) -> Reading:
         return self.read_many([(text, previous_citizen)], language)[0]
 
-    def threshold_for(self, head: str) -> float:
-        return 0.5
-
 
 class PrecomputedReader:
     """Gives back readings computed beforehand: isolates the cost of the scoring itself."""

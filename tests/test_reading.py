@@ -184,6 +184,8 @@ def test_corpus_errors_name_file_line_and_field(tmp_path: Path) -> None:
         load_jsonl([bad])
     with pytest.raises(CorpusError, match="uptake"):
         parse_record({**good, "uptake": 5}, "f:1")
+    with pytest.raises(CorpusError, match="setting: 'school'"):
+        parse_record({**good, "setting": "school"}, "f:1")
     bad.write_text(json.dumps(good) + "\n" + json.dumps(good) + "\n")
     with pytest.raises(CorpusError, match="appears twice"):
         load_jsonl([bad])

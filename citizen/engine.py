@@ -381,7 +381,7 @@ class Citizen:
             depth=depth,
             new_depth=new_depth,
             allowed_facts=self.allowed_facts(depth),
-            reveal=list(sc.disclosure[new_depth].reveal) if new_depth is not None else [],
+            reveal=list(sc.disclosure[new_depth].reveal_lines) if new_depth is not None else [],
             label=moves.label,
             moves=moves.kinds,
             triggers=dict(moves.triggers),

@@ -460,7 +460,7 @@ def hidden_beyond(scenario: Scenario, depth: int) -> list[str]:
     """Hidden texts the citizen must not reveal at ``depth``: facts of deeper levels and, while
     depth < 2, their own problem definition and solution ideas."""
     out = [f for level in scenario.disclosure if level.depth > depth for f in level.facts]
-    out += [r for level in scenario.disclosure if level.depth > depth for r in level.reveal]
+    out += [r for level in scenario.disclosure if level.depth > depth for r in level.reveal_lines]
     if depth < 2:
         out.append(scenario.hidden.problem_definition)
         out += list(scenario.hidden.solution_ideas)

@@ -153,7 +153,7 @@ def main_candidates(
     elif plan_reason == "not_mine":
         primary += banded(scenario.plan_responses.not_mine, band)
     if new_depth is not None:
-        primary += scenario.disclosure[new_depth].reveal
+        primary += scenario.disclosure[new_depth].reveal_lines
     if topic is not None:
         t = topics[topic]
         if t.depth <= depth:

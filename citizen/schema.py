@@ -152,13 +152,35 @@ class Unlock(Strict):
         return v
 
 
+class Reveal(Strict):
+    """A disclosure line and the topics it answers: it is spoken when the practitioner asks
+    about one of them (or opens the space with an open invitation), not blindly the turn
+    its depth unlocks."""
+
+    text: Line
+    topics: list[Id] = Field(min_length=1, description="ids of the topics this line answers")
+
+
 class DisclosureLevel(Strict):
     depth: Annotated[int, Field(ge=0, le=3)]
     facts: list[Line] = Field(min_length=1, description="what may be disclosed at this depth (hidden)")
     unlock: Unlock = Field(default_factory=Unlock)
-    reveal: list[Line] = Field(
-        default_factory=list, description="what the citizen says when this depth is first reached"
+    reveal: list[Line | Reveal] = Field(
+        default_factory=list,
+        description="what the citizen discloses at this depth: a line, or {text, topics} naming "
+        "the topics it answers (a plain line is matched to topics by meaning)",
     )
+
+    @property
+    def reveal_lines(self) -> list[str]:
+        return [r if isinstance(r, str) else r.text for r in self.reveal]
+
+    def reveal_topics(self, line: str) -> list[str]:
+        """The topics an authored reveal line names ([] for a plain line)."""
+        for r in self.reveal:
+            if isinstance(r, Reveal) and r.text == line:
+                return list(r.topics)
+        return []
 
 
 class Topic(Strict):
@@ -265,6 +287,12 @@ class Scenario(Strict):
             missing = [t for t in level.unlock.topics if t not in topic_ids]
             if missing:
                 raise ValueError(f"disclosure depth {level.depth} unlock names unknown topics {missing}")
+            for r in level.reveal:
+                missing = [t for t in getattr(r, "topics", []) if t not in topic_ids]
+                if missing:
+                    raise ValueError(
+                        f"disclosure depth {level.depth} reveal names unknown topics {missing}"
+                    )
         plan_ids = [p.id for p in self.acceptable_plans]
         if len(set(plan_ids)) != len(plan_ids):
             raise ValueError("acceptable_plans ids must be unique")
@@ -296,7 +324,7 @@ class Scenario(Strict):
             lines += b.all_lines()
         lines += self.general.all_lines()
         for d in self.disclosure:
-            lines += d.reveal
+            lines += d.reveal_lines
         for p in self.acceptable_plans:
             lines += p.accept
         lines += self.plan_responses.too_early.all_lines() + self.plan_responses.not_mine.all_lines()

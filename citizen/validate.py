@@ -22,6 +22,7 @@ import argparse
 import dataclasses
 import functools
 import json
+import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -167,7 +168,7 @@ def _spoken_lines(s: Scenario) -> Iterable[tuple[str, str]]:
         for j, line in enumerate(getattr(s.general, band)):
             yield f"general.{band}[{j}]", line
     for i, d in enumerate(s.disclosure):
-        for j, line in enumerate(d.reveal):
+        for j, line in enumerate(d.reveal_lines):
             yield f"disclosure[{i}].reveal[{j}]", line
     for i, p in enumerate(s.acceptable_plans):
         for j, line in enumerate(p.accept):
@@ -180,6 +181,61 @@ def _spoken_lines(s: Scenario) -> Iterable[tuple[str, str]]:
     for name in ("opened", "closed", "mixed", "would_have_helped"):
         for j, line in enumerate(getattr(s.debrief, name)):
             yield f"debrief.{name}[{j}]", line
+
+
+# -- named people, places and institutions ----------------------------------------------
+_NAME = re.compile(r"(?<![.!?:\n\"'«(]\s)(?<!^)\b([A-ZÆØÅ][a-zæøåéü]{2,}(?:[- ][A-ZÆØÅ][a-zæøåéü]+)*)")
+# capitalised words that are not names of someone or somewhere a practitioner could ask about
+NOT_NAMES = frozenset(
+    """Danish English Denmark Danmark January February March April May June July August
+    September October November December Monday Tuesday Wednesday Thursday Friday Saturday
+    Sunday Christmas Jul Easter Påske Citizen Borger Assessment Vurdering Recommendation
+    Anbefaling Health Helbred Case Sag Note Notat Previously Tidligere Mr Mrs Ms Mondays
+    Tuesdays Wednesdays Thursdays Fridays Saturdays Sundays Jan Feb Mar Apr Jun Jul Aug Sep
+    Oct Nov Dec Act Lov Citizens Children Youth Unit Børne Borgeren Disability Education
+    Housing Social Services Åbne Øget""".split()
+)
+
+
+def story_names(s: Scenario) -> list[str]:
+    """Names (capitalised, not at the start of a sentence) in the hidden story, the resources,
+    the briefing and the case file: the people, places and institutions of the scenario."""
+    texts = [
+        s.briefing,
+        s.case_file,
+        s.persona.situation,
+        s.persona.system_history,
+        s.hidden.problem_definition,
+        *s.hidden.solution_ideas,
+        *s.hidden.what_matters,
+        *s.resources.strengths,
+        *s.resources.network,
+        *s.resources.civil_society,
+    ]
+    own = {w.casefold() for w in words(s.persona.name)}
+    seen: dict[str, None] = {}
+    for text in texts:
+        for m in _NAME.finditer(text):
+            name = m.group(1)
+            parts = [w for w in name.replace("-", " ").split() if w not in NOT_NAMES]
+            if not parts or {p.casefold() for p in parts} <= own:
+                continue
+            seen.setdefault(" ".join(parts), None)
+    return list(seen)
+
+
+def unaskable_names(s: Scenario) -> list[str]:
+    """Story names that no topic's keywords or examples mention (by word stem)."""
+    asked = " ".join(
+        " ".join(t.keywords) + " " + " ".join(t.examples) for t in s.topics
+    ).casefold()
+    asked_words = set(words(asked))
+    missing: list[str] = []
+    for name in story_names(s):
+        parts = [w for w in words(name) if len(w) > 2]
+        if not any(any(a.startswith(p[: max(4, len(p) - 2)]) for a in asked_words) for p in parts):
+            missing.append(name)
+    return missing
 
 
 # -- content checks -----------------------------------------------------------------------
@@ -369,6 +425,26 @@ def content_problems(
                 "is raised too early",
                 "content.missing_guarded",
             )
+
+    # every disclosure says which topics it answers ------------------------------------
+    for i, level in enumerate(s.disclosure):
+        for j, r in enumerate(level.reveal):
+            if isinstance(r, str):
+                warn(
+                    f"disclosure[{i}].reveal[{j}]",
+                    "a plain line: write it as {text: ..., topics: [...]} naming the topics it "
+                    "answers, so that it is said when those are asked about",
+                    "content.untagged_reveal",
+                )
+
+    # every named person, place and institution can be asked about ---------------------
+    for name in unaskable_names(s):
+        warn(
+            "topics",
+            f"{name!r} is named in the story or the case file, but no topic's keywords or "
+            "examples mention it: a practitioner who asks about it gets no answer",
+            "content.unaskable_name",
+        )
 
     # fictional -----------------------------------------------------------------------
     blob = " ".join(

@@ -95,7 +95,7 @@ def test_depth_needs_unlock_topic(scenario: Scenario) -> None:
     r = c.respond("Fortæl om din datter?")
     assert r.depth == 3
     assert r.decision.new_depth == 3
-    assert r.reply.endswith(scenario.disclosure[3].reveal[0])
+    assert r.reply.endswith(scenario.disclosure[3].reveal_lines[0])
 
 
 def test_allowed_facts_only_up_to_depth(scenario: Scenario) -> None:

@@ -33,6 +33,7 @@ second request is a cache hit.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from typing import Any, Literal, Protocol
@@ -52,8 +53,9 @@ from citizen.moves import (
     tokens,
 )
 from citizen.schema import Scenario
-from reading import Reader, get_reader
-from reading.features import turn_sentences
+from reading import Reader, Reading, get_reader
+from reading.features import STOP_WORDS, turn_sentences
+from reading.text import stem
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,17 @@ DWELL_TURNS = 2
 # take trust below this fraction of the starting trust
 RESIGNED = 0.25
 
+# openers that open the space: the citizen may say what they have been holding back
+INVITING = frozenset(
+    {"open_question", "reflection", "asks_what_matters", "validation", "asks_permission"}
+)
+# an apology while the citizen is still hurt (scarred) starts a slow repair: its gain is damped
+# less than other gains, and the scar heals faster
+REPAIR_DAMP = 0.5
+REPAIR_HEAL = 2
+# a label the practitioner quotes in order to reject it is not their label
+QUOTED_LABEL = 0.5
+
 # plan matching: keywords + similarity of the turn to the plan description. e5 cosine
 # similarities sit higher for Danish than for English text, hence per-language values:
 # (with a keyword, without a keyword, a close paraphrase even without a proposal cue)
@@ -132,6 +145,22 @@ class TurnEvent(BaseModel):
     plan: PlanOutcome = Field(default_factory=PlanOutcome)
 
 
+class Memory(BaseModel):
+    """What has been said in the conversation, so that replies and the debrief never
+    contradict it and the citizen does not retell what they already told."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    disclosed: dict[str, int] = Field(
+        default_factory=dict,
+        description="what the practitioner was open about (transparency, repair) -> first turn",
+    )
+    practitioner_name: str | None = None
+    told: list[str] = Field(default_factory=list, description="disclosures the citizen has made")
+    topics: list[str] = Field(default_factory=list, description="topics talked about, in order")
+    plans: dict[str, str] = Field(default_factory=dict, description="plan id -> last outcome")
+
+
 class CitizenState(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -148,6 +177,7 @@ class CitizenState(BaseModel):
     trajectory: list[float] = Field(default_factory=list)
     events: list[TurnEvent] = Field(default_factory=list)
     accepted_plan: str | None = None
+    memory: Memory = Field(default_factory=Memory)
     coder_fallback: bool = Field(
         False, description="legacy (states saved before the reading model); always False now"
     )
@@ -180,6 +210,14 @@ class Decision(BaseModel):
     plan: PlanOutcome = Field(default_factory=PlanOutcome)
     offline_parts: list[str] = Field(default_factory=list)
     offline_reply: str
+    main_kind: str = Field(
+        "general",
+        description="what the main line is: plan_accept, plan_refuse, reveal, topic, guarded, general, repeat",
+    )
+    invitation: bool = Field(False, description="an open invitation or a minimal encourager")
+    memory: Memory = Field(
+        default_factory=Memory, description="the conversation so far, after this turn"
+    )
     reading: dict[str, float] = Field(
         default_factory=dict, description="the reading's present moves and their probabilities"
     )
@@ -214,7 +252,9 @@ def _clamp(x: float) -> float:
     return min(1.0, max(0.0, x))
 
 
-def trust_delta(moves: Moves, scenario: Scenario, scar: int, trust: float) -> float:
+def trust_delta(
+    moves: Moves, scenario: Scenario, scar: int, trust: float, *, repairing: bool = False
+) -> float:
     d = scenario.dynamics
     gain = min(MAX_GAIN, sum(GAINS[k] * s for k, s in moves.openers.items())) * d.gain
     loss = min(MAX_LOSS, sum(LOSSES[k] * s for k, s in moves.triggers.items())) * d.loss
@@ -222,8 +262,25 @@ def trust_delta(moves: Moves, scenario: Scenario, scar: int, trust: float) -> fl
     if moves.triggers:
         gain *= MIXED_DAMP
     if scar > 0:
-        gain *= SCAR_DAMP
+        gain *= REPAIR_DAMP if repairing else SCAR_DAMP
     return gain * (1.0 - SATURATION * trust) - loss
+
+
+_NAME_PATTERNS = (
+    re.compile(
+        r"\b(?:jeg hedder|mit navn er|my name is|i am called|call me)\s+([A-ZÆØÅ][\wæøå-]+)", re.I
+    ),
+    re.compile(r"\b(?:jeg er|i'm|i am)\s+([A-ZÆØÅ][a-zæøå]+)\b(?:,|\.|\s+(?:fra|from|og|and))"),
+)
+
+
+def practitioner_name(text: str) -> str | None:
+    """The name a practitioner gives for themself ("Jeg hedder Birgitte"), if any."""
+    for pat in _NAME_PATTERNS:
+        m = pat.search(text)
+        if m:
+            return m.group(1)
+    return None
 
 
 def strongest_move(moves: Moves, scenario: Scenario | None = None) -> str | None:
@@ -260,6 +317,7 @@ class Citizen:
         self._embedder = embedder
         self._lock = threading.RLock()
         self._pending_parts: list[str] | None = None
+        self._own_words_said = False
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -318,7 +376,6 @@ class Citizen:
     @property
     def embedder(self) -> Any:
         if self._embedder is None:
-
             self._embedder = get_embedder()
         return self._embedder
 
@@ -335,18 +392,35 @@ class Citizen:
         reading = reader.read(text, previous, sc.language, extra=scenario_lexicon(sc))
         moves = classify(text, sc, reading)
         words = tokens(text)
+        self._refine(moves, reading, words)
 
         index = offline.scenario_index(sc, self.embedder)
         vec = np.asarray(self.embedder.query(text), dtype=np.float32)
         scores = offline.topic_scores(sc, index, vec, words)
         topic, topic_score = offline.choose_topic(scores)
+        calm = not moves.triggers and not moves.proposal and not moves.meta
+        encourager = calm and offline.is_follow_up(
+            sc, scores, offline.follow_up_similarity(self.embedder, vec), words
+        )
+        if encourager:
+            topic = None  # more of the same: the reply continues the last topic
+            moves.openers.setdefault("open_question", 1.0)
+        invitation = (
+            not moves.meta
+            and not moves.triggers
+            and (encourager or bool(INVITING & set(moves.openers)))
+        )
 
         # trust
         before = st.trust
         floor = round(RESIGNED * st.start_trust, 4)
-        delta = trust_delta(moves, sc, st.scar, before)
+        repairing = st.scar > 0 and reading.has("repair") and not moves.triggers
+        delta = trust_delta(moves, sc, st.scar, before, repairing=repairing)
         after = round(_clamp(max(min(before, floor), before + delta)), 4)
-        scar = sc.dynamics.scar_turns if moves.triggers else max(0, st.scar - 1)
+        if moves.triggers:
+            scar = sc.dynamics.scar_turns
+        else:
+            scar = max(0, st.scar - (REPAIR_HEAL if repairing else 1))
 
         # depth: at most one level per turn, never down
         new_depth = self._unlocked(moves, topic, after)
@@ -357,19 +431,26 @@ class Citizen:
 
         band = band_for(after, sc)
         reaction_move = strongest_move(moves, sc)
-        parts = offline.compose(
-            sc,
+        ask = offline.Ask(
             band=band,
             depth=depth,
-            new_depth=new_depth,
             topic=topic,
+            new_depth=new_depth,
             plan_reason=plan.reason,
             plan_id=plan.proposed,
             reaction_move=reaction_move,
-            used_lines=set(st.used_lines),
-            used_replies=set(st.used_replies),
+            invitation=invitation,
+            continue_topic=st.memory.topics[-1] if st.memory.topics else None,
+            own_words_said=self._own_words_said,
+            vec=vec,
+            words=tuple(words),
         )
+        composed = offline.compose(
+            sc, index, ask, used_lines=set(st.used_lines), used_replies=set(st.used_replies)
+        )
+        parts = composed.parts
         turn = st.turn + 1
+        memory = self._remember(st.memory, text, reading, moves, topic, plan, composed, turn)
         decision = Decision(
             turn=turn,
             text=text,
@@ -393,6 +474,9 @@ class Citizen:
             plan=plan,
             offline_parts=parts,
             offline_reply=" ".join(parts),
+            main_kind=composed.main_kind,
+            invitation=invitation,
+            memory=memory,
             reading={m: v.p for m, v in reading.moves.items() if v.present},
             uptake=reading.uptake,
         )
@@ -401,6 +485,7 @@ class Citizen:
         st.turn = turn
         st.scar = scar
         st.trajectory.append(after)
+        st.memory = memory
         if plan.accepted:
             st.accepted_plan = plan.proposed
         st.events.append(
@@ -422,6 +507,77 @@ class Citizen:
         )
         self._pending_parts = parts
         return decision
+
+    def _refine(self, moves: Moves, reading: Reading, words: list[str]) -> None:
+        """Corrections that need the conversation, not just the turn."""
+        # taking up the citizen's own words needs words the citizen actually said, or at
+        # least the scenario's own-words phrases (their vocabulary, in plain scope)
+        self._own_words_said = self._shares_citizen_words(words)
+        own_phrases = {
+            k.lower()
+            for c in self.scenario.openers
+            if c.kind.value == "uses_own_words"
+            for k in c.keywords
+        }
+        plain = {h.phrase.lower() for h in reading.lexicon_hits if h.plain}
+        if (
+            "uses_own_words" in moves.openers
+            and not self._own_words_said
+            and not own_phrases & plain
+        ):
+            del moves.openers["uses_own_words"]
+        # a label quoted in order to reject it ("der står 'umotiveret', og det er jeg ikke
+        # enig i") is not the practitioner's label
+        if (
+            "labelling" in moves.triggers
+            and reading.scope.get("quoted", 0.0) >= QUOTED_LABEL
+            and (reading.has("transparency") or reading.has("affirms") or reading.has("repair"))
+        ):
+            del moves.triggers["labelling"]
+            moves.openers.setdefault("transparency", 1.0)
+        # "Hvis du selv skulle lave planen…" invites their plan; it proposes none
+        if (
+            moves.proposal
+            and reading.has("invites_solution")
+            and not reading.has("proposes_plan")
+            and not reading.has("directive")
+        ):
+            moves.proposal = False
+
+    def _shares_citizen_words(self, words: list[str]) -> bool:
+        lang = self.scenario.language
+        said = " ".join([self.opening] + [ev.reply or "" for ev in self.state.events])
+        theirs = {stem(w, lang) for w in tokens(said) if len(w) >= 4 and w not in STOP_WORDS}
+        return any(stem(w, lang) in theirs for w in words if len(w) >= 4 and w not in STOP_WORDS)
+
+    def _remember(
+        self,
+        memory: Memory,
+        text: str,
+        reading: Reading,
+        moves: Moves,
+        topic: str | None,
+        plan: PlanOutcome,
+        composed: offline.Composition,
+        turn: int,
+    ) -> Memory:
+        m = memory.model_copy(deep=True)
+        for move in ("transparency", "repair"):
+            if reading.has(move):
+                m.disclosed.setdefault(move, turn)
+        name = practitioner_name(text)
+        if name:
+            m.practitioner_name = name
+        if composed.main_kind == "reveal":
+            m.told += [p for p in composed.parts if p not in m.told]
+        spoken_topic = topic
+        if spoken_topic is None and composed.main_kind == "topic" and memory.topics:
+            spoken_topic = memory.topics[-1]  # "go on": still the same topic
+        if spoken_topic is not None:
+            m.topics.append(spoken_topic)
+        if plan.proposed:
+            m.plans[plan.proposed] = plan.reason
+        return m
 
     def _unlocked(self, moves: Moves, topic: str | None, trust: float) -> int | None:
         nxt = self.state.depth + 1
@@ -461,7 +617,10 @@ class Citizen:
         parts = turn_sentences(text)
         if len(parts) > 1:
             for sv in np.asarray(self.embedder.query(parts), dtype=np.float32):
-                sims = [max(a, b) for a, b in zip(sims, offline.plan_similarities(index, sv), strict=True)]
+                sims = [
+                    max(a, b)
+                    for a, b in zip(sims, offline.plan_similarities(index, sv), strict=True)
+                ]
         with_kw, alone, paraphrase = PLAN_SIM.get(self.scenario.language, PLAN_SIM["en"])
         matched: list[tuple[int, float, int]] = []
         any_kw = False
@@ -542,6 +701,7 @@ __all__ = [
     "Citizen",
     "CitizenState",
     "Decision",
+    "Memory",
     "PlanOutcome",
     "Renderer",
     "TurnEvent",

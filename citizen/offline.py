@@ -18,14 +18,15 @@ Deterministic: the same state and turn always give the same reply.
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from citizen.moves import TRIGGER_KINDS, count_cues
+from citizen.moves import TRIGGER_KINDS, count_cues, cue_in, tokens
 from citizen.schema import Banded, Scenario
 
 if TYPE_CHECKING:
@@ -49,21 +50,67 @@ class ScenarioIndex:
     example_topic: np.ndarray  # row -> topic position
     examples: np.ndarray  # (n_examples, dim)
     plans: np.ndarray  # (n_plans, dim)
+    line_vecs: dict[str, np.ndarray] = field(default_factory=dict)  # answer line -> passage vector
+    reveal_topics: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reveal -> topics
+
+    def line_sim(self, line: str, vec: np.ndarray | None) -> float:
+        lv = self.line_vecs.get(line)
+        if vec is None or lv is None or lv.shape != vec.shape:
+            return 0.0
+        return float(lv @ vec)
 
 
 _INDEX: dict[tuple[str, str], ScenarioIndex] = {}
 _INDEX_LOCK = threading.Lock()
 
 
+def answer_lines(scenario: Scenario) -> list[str]:
+    """Every line that can answer a question: topic replies, guarded lines, reveals."""
+    out: list[str] = []
+    for t in scenario.topics:
+        out += t.replies.all_lines() + t.guarded
+    for level in scenario.disclosure:
+        out += level.reveal_lines
+    return list(dict.fromkeys(out))
+
+
 def content_hash(scenario: Scenario) -> str:
-    parts = [t.model_dump_json(include={"id", "examples"}) for t in scenario.topics]
+    parts = [
+        t.model_dump_json(include={"id", "examples", "replies", "guarded"}) for t in scenario.topics
+    ]
     parts += [p.model_dump_json(include={"id", "description"}) for p in scenario.acceptable_plans]
+    parts += [d.model_dump_json(include={"reveal"}) for d in scenario.disclosure]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
+def _infer_reveal_topics(
+    scenario: Scenario, line_vecs: dict[str, np.ndarray]
+) -> dict[str, tuple[str, ...]]:
+    """Topics per reveal line: the ones the author named, else the topic whose own reply
+    lines are closest in meaning."""
+    out: dict[str, tuple[str, ...]] = {}
+    for level in scenario.disclosure:
+        for line in level.reveal_lines:
+            named = level.reveal_topics(line)
+            if named:
+                out[line] = tuple(named)
+                continue
+            lv = line_vecs.get(line)
+            best, best_sim = None, -1.0
+            for t in scenario.topics:
+                for other in t.replies.all_lines():
+                    ov = line_vecs.get(other)
+                    if lv is not None and ov is not None and ov.shape == lv.shape:
+                        sim = float(lv @ ov)
+                        if sim > best_sim:
+                            best, best_sim = t.id, sim
+            out[line] = (best,) if best else ()
+    return out
+
+
 def scenario_index(scenario: Scenario, embedder: Any) -> ScenarioIndex:
-    """Embeddings of topic examples and plan descriptions; cached per process by
-    scenario id + content hash."""
+    """Embeddings of topic examples, plan descriptions and answer lines; cached per process
+    by scenario id + content hash."""
     key = (scenario.id, content_hash(scenario))
     hit = _INDEX.get(key)
     if hit is not None:
@@ -81,11 +128,19 @@ def scenario_index(scenario: Scenario, embedder: Any) -> ScenarioIndex:
         plans = np.asarray(
             embedder.query([p.description for p in scenario.acceptable_plans]), dtype=np.float32
         )
+        lines = answer_lines(scenario)
+        line_vecs: dict[str, np.ndarray] = {}
+        passage = getattr(embedder, "passage", None)
+        if passage is not None and lines:
+            vecs = np.asarray(passage(lines), dtype=np.float32)
+            line_vecs = {line: vecs[i] for i, line in enumerate(lines)}
         index = ScenarioIndex(
             topic_ids=tuple(t.id for t in scenario.topics),
             example_topic=np.asarray(rows, dtype=np.int64),
             examples=examples,
             plans=plans,
+            line_vecs=line_vecs,
+            reveal_topics=_infer_reveal_topics(scenario, line_vecs),
         )
         _INDEX[key] = index
         return index
@@ -99,7 +154,9 @@ def topic_scores(
     np.maximum.at(best, index.example_topic, sims.astype(np.float64))
     out: dict[str, float] = {}
     for i, topic in enumerate(scenario.topics):
-        boost = min(MAX_KEYWORD_BOOST, KEYWORD_BOOST * count_cues(words, topic.keywords))
+        boost = min(
+            MAX_KEYWORD_BOOST, KEYWORD_BOOST * count_cues(words, topic.keywords, scenario.language)
+        )
         out[topic.id] = round(float(best[i]) + boost, 4)
     return out
 
@@ -113,11 +170,98 @@ def choose_topic(scores: dict[str, float]) -> tuple[str | None, float]:
     return tid, scores[tid]
 
 
+# minimal encouragers and follow-ups that ask for more of the same, in both languages;
+# a turn closer to these than to any topic's examples continues the last topic
+FOLLOW_UPS: tuple[str, ...] = (
+    "Mm.",
+    "Mhm.",
+    "Fortæl mere.",
+    "Fortæl mig mere om det.",
+    "Og så?",
+    "Hvad mener du?",
+    "Sig lidt mere.",
+    "Kan du sige lidt mere om det?",
+    "Hvad skete der så?",
+    "Go on.",
+    "Tell me more.",
+    "Tell me more about that.",
+    "And then?",
+    "What do you mean?",
+    "Say a bit more.",
+    "Can you say more about that?",
+    "What happened then?",
+    "I see.",
+)
+FOLLOW_UP_WORDS = 8  # longer turns carry their own content
+FOLLOW_UP_MARGIN = 0.01
+_FOLLOW_UPS: dict[int, np.ndarray] = {}
+
+
+def follow_up_similarity(embedder: Any, vec: np.ndarray) -> float:
+    key = id(embedder)
+    fv = _FOLLOW_UPS.get(key)
+    if fv is None:
+        fv = np.asarray(embedder.query(list(FOLLOW_UPS)), dtype=np.float32)
+        _FOLLOW_UPS[key] = fv
+    if fv.ndim != 2 or fv.shape[1] != vec.shape[0]:
+        return 0.0
+    return float((fv @ vec).max())
+
+
+def is_follow_up(
+    scenario: Scenario,
+    scores: dict[str, float],
+    follow_sim: float,
+    words: list[str],
+) -> bool:
+    """A short turn that asks for more ("Mm, fortæl mere", "What happened then?") rather
+    than raising a topic: closer in meaning to a follow-up than to any topic, and naming
+    none of the best topic's keywords."""
+    if len(words) > FOLLOW_UP_WORDS or not scores:
+        return False
+    best = max(scores, key=lambda k: (scores[k], k))
+    topic = next(t for t in scenario.topics if t.id == best)
+    if count_cues(words, topic.keywords, scenario.language):
+        return False
+    return follow_sim >= scores[best] - FOLLOW_UP_MARGIN
+
+
 def plan_similarities(index: ScenarioIndex, vec: np.ndarray) -> list[float]:
     return [round(float(x), 4) for x in index.plans @ vec]
 
 
-# -- line choice -----------------------------------------------------------------------
+# -- what to answer -----------------------------------------------------------------------
+@dataclass(frozen=True)
+class Ask:
+    """What the reply must answer: the engine's decision about this turn."""
+
+    band: str
+    depth: int
+    topic: str | None = None
+    new_depth: int | None = None
+    plan_reason: str = "none"
+    plan_id: str | None = None
+    reaction_move: str | None = None
+    invitation: bool = False  # an open invitation or a minimal encourager: "tell me more"
+    continue_topic: str | None = None  # the topic talked about last, for "go on"
+    vec: np.ndarray | None = field(default=None, compare=False)  # the turn's query embedding
+    words: tuple[str, ...] = ()  # the turn's tokens, for label echoes
+    own_words_said: bool = False  # the turn repeats words the citizen said in this conversation
+
+
+@dataclass(frozen=True)
+class Composition:
+    parts: list[str]
+    main_kind: str  # plan_accept | plan_refuse | reveal | topic | guarded | general | repeat
+    reaction: str | None = None
+
+
+# reactions to questions that are answers in themselves ("Bonnie first. Then a door."):
+# said only when no topic line answers the turn
+ANSWERING_REACTIONS = frozenset({"open_question", "asks_what_matters", "asks_strengths"})
+MAIN_KINDS = ("plan_accept", "plan_refuse", "reveal", "topic", "guarded", "general", "repeat")
+
+
 def banded(b: Banded, band: str) -> list[str]:
     out: list[str] = []
     for name in BAND_ORDER[band]:
@@ -132,90 +276,154 @@ def _first_unused(candidates: list[str], used: set[str]) -> str | None:
     return None
 
 
-def main_candidates(
-    scenario: Scenario,
-    *,
-    band: str,
-    depth: int,
-    new_depth: int | None,
-    topic: str | None,
-    plan_reason: str,
-    plan_id: str | None,
-) -> tuple[list[str], list[str]]:
-    """(primary lines, fallback lines) for the main part of the reply, in order."""
+def _ranked(b: Banded, band: str, index: ScenarioIndex, vec: np.ndarray | None) -> list[str]:
+    """A topic's lines, band by band (own band first), each band best answer first."""
+    out: list[str] = []
+    for name in BAND_ORDER[band]:
+        lines = list(getattr(b, name))
+        out += sorted(lines, key=lambda line: -index.line_sim(line, vec))
+    return out
+
+
+def pending_reveals(scenario: Scenario, depth: int, used: set[str]) -> list[tuple[int, str]]:
+    """(depth, line) of reveals the citizen may now say and has not said, deepest first."""
+    out = [
+        (level.depth, line)
+        for level in scenario.disclosure
+        if 1 <= level.depth <= depth
+        for line in level.reveal_lines
+        if line not in used
+    ]
+    return sorted(out, key=lambda x: -x[0])
+
+
+def choose_main(
+    scenario: Scenario, index: ScenarioIndex, ask: Ask, used: set[str]
+) -> tuple[str | None, str, list[str]]:
+    """(line, kind, pool of the same kind) for the main part of the reply."""
+    if ask.plan_reason == "accepted" and ask.plan_id is not None:
+        plan = next(p for p in scenario.acceptable_plans if p.id == ask.plan_id)
+        return _first_unused(plan.accept, used) or plan.accept[0], "plan_accept", list(plan.accept)
+    if ask.plan_reason in ("too_early", "not_mine"):
+        pool = banded(getattr(scenario.plan_responses, ask.plan_reason), ask.band)
+        line = _first_unused(pool, used)
+        if line is not None:
+            return line, "plan_refuse", pool
+
     topics = {t.id: t for t in scenario.topics}
-    primary: list[str] = []
-    if plan_reason == "accepted" and plan_id is not None:
-        plan = next(p for p in scenario.acceptable_plans if p.id == plan_id)
-        primary += plan.accept
-    elif plan_reason == "too_early":
-        primary += banded(scenario.plan_responses.too_early, band)
-    elif plan_reason == "not_mine":
-        primary += banded(scenario.plan_responses.not_mine, band)
-    if new_depth is not None:
-        primary += scenario.disclosure[new_depth].reveal_lines
+    topic = ask.topic
+    if topic is None and ask.invitation:
+        topic = ask.continue_topic
+    open_topic = topic is not None and topics[topic].depth <= ask.depth
+
+    # a disclosure is said when its topic is asked about, or the space is opened
+    pending = pending_reveals(scenario, ask.depth, used)
+    if open_topic:
+        fitting = [(d, line) for d, line in pending if topic in index.reveal_topics.get(line, ())]
+    elif ask.topic is None and ask.invitation:
+        fitting = pending
+    else:
+        fitting = []
+    if fitting:
+        deepest = fitting[0][0]
+        best = max(
+            (line for d, line in fitting if d == deepest),
+            key=lambda line: index.line_sim(line, ask.vec),
+        )
+        return best, "reveal", [line for _, line in fitting]
+
     if topic is not None:
         t = topics[topic]
-        if t.depth <= depth:
-            primary += banded(t.replies, band)
+        if not open_topic:
+            line = _first_unused(t.guarded, used)
+            if line is not None or t.guarded:
+                return line or t.guarded[0], "guarded", list(t.guarded)
         else:
-            primary += t.guarded
-    fallback = banded(scenario.general, band)
-    for t in scenario.topics:
-        if t.id != topic and t.depth <= depth:
-            fallback += banded(t.replies, band)
-    for t in scenario.topics:
-        fallback += t.guarded
-    return primary, fallback
+            pool = _ranked(t.replies, ask.band, index, ask.vec)
+            line = _first_unused(pool, used)
+            if line is not None:
+                return line, "topic", pool
+    pool = banded(scenario.general, ask.band)
+    return _first_unused(pool, used), "general", pool
 
 
-def reaction_line(scenario: Scenario, move: str | None, band: str, used: set[str]) -> str | None:
+_QUOTED = re.compile(r"[\"“”«»']([^\"“”«»']{3,60})[\"“”«»']|‘([^’]{3,60})’")
+
+
+def echoes_unsaid_word(line: str, scenario: Scenario, turn_words: tuple[str, ...]) -> bool:
+    """True when a reaction line repeats a word (a scenario trigger phrase, or a quoted word)
+    that the practitioner did not say in this turn: "Umotiveret. Ja." needs "umotiveret"."""
+    lang = scenario.language
+    line_words = tokens(line)
+    turn = list(turn_words)
+    phrases = [k for cue in scenario.triggers for k in cue.keywords]
+    for m in _QUOTED.finditer(line):
+        phrases.append((m.group(1) or m.group(2) or "").strip())
+    for phrase in phrases:
+        if (
+            phrase
+            and tokens(phrase)
+            and cue_in(line_words, phrase, lang)
+            and not cue_in(turn, phrase, lang)
+        ):
+            return True
+    return False
+
+
+def choose_reaction(scenario: Scenario, ask: Ask, main_kind: str, used: set[str]) -> str | None:
+    """A short reaction to the strongest move, only where it agrees with the answer."""
+    move = ask.reaction_move
     if move is None or move not in scenario.reactions:
         return None
-    return _first_unused(banded(scenario.reactions[move], band), used)
+    if move == "uses_own_words" and not ask.own_words_said:
+        return None  # "you remembered" needs something of theirs to remember
+    trigger = move in TRIGGER_KINDS
+    if trigger and main_kind in ("plan_accept", "reveal"):
+        return None  # an agreement or a disclosure stands on its own
+    if not trigger and main_kind in ("plan_accept", "plan_refuse", "reveal", "guarded"):
+        return None  # no "that's it exactly" in front of a refusal
+    if move in ANSWERING_REACTIONS and main_kind in ("topic", "guarded"):
+        return None  # the answer itself is the response to the question
+    for line in banded(scenario.reactions[move], ask.band):
+        if line in used or echoes_unsaid_word(line, scenario, ask.words):
+            continue
+        return line
+    return None
 
 
 def compose(
     scenario: Scenario,
+    index: ScenarioIndex,
+    ask: Ask,
     *,
-    band: str,
-    depth: int,
-    new_depth: int | None,
-    topic: str | None,
-    plan_reason: str,
-    plan_id: str | None,
-    reaction_move: str | None,
     used_lines: set[str],
     used_replies: set[str],
-) -> list[str]:
-    """The parts of the offline reply (one or two authored lines)."""
-    primary, fallback = main_candidates(
-        scenario,
-        band=band,
-        depth=depth,
-        new_depth=new_depth,
-        topic=topic,
-        plan_reason=plan_reason,
-        plan_id=plan_id,
-    )
-    if reaction_move not in TRIGGER_KINDS and (plan_reason != "none" or new_depth is not None):
-        reaction_move = None  # let an agreement or a disclosure stand on its own
-    reaction = reaction_line(scenario, reaction_move, band, used_lines)
-    main = _first_unused(primary, used_lines)
-    if main is None and plan_reason == "accepted" and primary:
-        main = primary[0]  # agreeing again is fine; the reaction (or combination) keeps it new
-    if main is None:
-        main = _first_unused(fallback, used_lines)
-    parts = [p for p in (reaction, main) if p]
-    if parts and " ".join(parts) not in used_replies and main is not None:
-        return parts
-    # everything said already: combine two authored lines into a reply not said before
-    pool = list(dict.fromkeys(primary + fallback))
+) -> Composition:
+    """The offline reply: one main line that answers the turn, with a reaction in front
+    only when the two agree; never a reply said before."""
+    main, kind, pool = choose_main(scenario, index, ask, used_lines)
+    reaction = choose_reaction(scenario, ask, kind, used_lines)
+    if reaction is not None:
+        is_question = reaction.rstrip().endswith("?")
+        trigger = ask.reaction_move in TRIGGER_KINDS
+        if kind == "general" or main is None or (is_question and trigger):
+            parts = [reaction]  # a reaction that asks back, or nothing specific to add
+        elif is_question:
+            parts = [main]
+            reaction = None
+        else:
+            parts = [reaction, main]
+    else:
+        parts = [main] if main else []
+    if parts and " ".join(parts) not in used_replies:
+        return Composition(parts, kind if main in parts else "general", reaction)
+    # everything said already: combine two lines of the same kind into a new reply
+    pool = list(dict.fromkeys(pool + banded(scenario.general, ask.band)))
     for first in pool:
         for second in pool:
             if first != second and f"{first} {second}" not in used_replies:
-                return [first, second]
-    return [pool[0] if pool else scenario.opening_line]
+                return Composition([first, second], "repeat")
+    return Composition([pool[0] if pool else scenario.opening_line], "repeat")
 
 
 # -- renderer ----------------------------------------------------------------------------

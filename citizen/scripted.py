@@ -120,6 +120,8 @@ def _echo(reply: str, language: str, max_words: int = 9, scenario: Scenario | No
     sentences = [x for x in re.split(r"[.!?…]", reply.strip()) if x.strip()] or [reply]
     swap = _SWAP[language]
     for sentence in sentences:
+        if len(sentence.split()) < 3 and len(sentences) > 1:
+            continue  # "Ja." or "Spørg." is not what a listener takes up
         out = []
         for w in sentence.split()[:max_words]:
             bare = w.strip(",;:»«\"'").lower()

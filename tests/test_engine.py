@@ -201,7 +201,7 @@ def test_offline_renderer_streams_the_offline_reply(scenario: Scenario) -> None:
     d = c.decide("Vi har kun 5 minutter, så lad os komme til sagen.")
     chunks = list(OfflineRenderer().stream(scenario, d, c.history))
     assert "".join(chunks) == d.offline_reply
-    assert len(chunks) == len(d.offline_parts) >= 2  # reaction + main line
+    assert len(chunks) == len(d.offline_parts) >= 1  # one chunk per authored line
 
 
 def test_band_for(scenario: Scenario) -> None:

@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     command, rest = argv[0], argv[1:]
     if command == "chat":
-
         return main_chat(rest)
     return _delegate(command, rest)
 

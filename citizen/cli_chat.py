@@ -105,11 +105,16 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
                 reply = "".join(renderer.stream(scenario, decision, history)).strip()
             except Exception as exc:  # an LLM error mid-session: say which turn, stop cleanly
                 print(
-                    json.dumps({"error": str(exc), "turn": citizen.state.turn, "unanswered": text}, ensure_ascii=False),
+                    json.dumps(
+                        {"error": str(exc), "turn": citizen.state.turn, "unanswered": text},
+                        ensure_ascii=False,
+                    ),
                     file=stdout,
                     flush=True,
                 )
-                print(f"citizen chat: turn {citizen.state.turn} was not answered: {exc}", file=stderr)
+                print(
+                    f"citizen chat: turn {citizen.state.turn} was not answered: {exc}", file=stderr
+                )
                 return 3
             citizen.record_reply(reply)
         out: dict[str, Any] = {
@@ -122,7 +127,6 @@ def run(args: argparse.Namespace, stdin: TextIO, stdout: TextIO, stderr: TextIO)
             out["decision"] = decision.model_dump(mode="json")
         print(json.dumps(out, ensure_ascii=False), file=stdout, flush=True)
     if args.debrief:
-
         print(
             json.dumps({"debrief": citizen_voice(scenario, citizen.state)}, ensure_ascii=False),
             file=stdout,

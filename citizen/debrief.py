@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
+from base.embeddings import get_embedder
 from base.i18n import t
 from citizen.engine import CitizenState, TurnEvent
 from citizen.schema import Scenario
@@ -46,21 +49,34 @@ def outcome(state: CitizenState, events: list[TurnEvent]) -> str:
     return "mixed"
 
 
-def _pick(lines: list[str], n: int) -> str:
-    return lines[n % len(lines)]
+def _by_meaning(lines: list[str], turns: list[str], embedder: Any, *, closest: bool) -> str:
+    """The authored line closest in meaning to what the practitioner did (``closest``), or
+    furthest from everything they did: "it would have helped if you had told me you read my
+    file" is never said to someone who did."""
+    if len(lines) == 1 or not turns:
+        return lines[0]
+    lv = np.asarray(embedder.query(lines), dtype=np.float32)
+    tv = np.asarray(embedder.query(turns), dtype=np.float32)
+    score = (lv @ tv.T).max(axis=1)
+    i = int(score.argmax() if closest else score.argmin())
+    return lines[i]
 
 
 def citizen_voice(
-    scenario: Scenario, state: CitizenState, turns: Sequence[Any] | None = None
+    scenario: Scenario,
+    state: CitizenState,
+    turns: Sequence[Any] | None = None,
+    *,
+    embedder: Any | None = None,
 ) -> str:
     """The citizen's debrief in the first person. ``turns`` defaults to ``state.events``
-    (a list of TurnEvent or dicts of the same shape)."""
+    (a list of TurnEvent or dicts of the same shape). The authored lines are chosen by what
+    the practitioner actually did, so the debrief never contradicts the transcript."""
     lang = scenario.language
     events = _events(state, turns)
     if not events:
         return t("citizen.debrief.no_turns", lang)
     kind = outcome(state, events)
-    n = len(events)
     parts: list[str] = [t("citizen.debrief.start", lang)]
     rise = state.trust - state.start_trust
     if rise >= ROSE / 2:
@@ -77,12 +93,15 @@ def citizen_voice(
     if worst.delta <= -MOVED:
         parts.append(t("citizen.debrief.worst", lang, quote=quote(worst.text)))
 
-    parts.append(_pick(getattr(scenario.debrief, kind), n))
+    embedder = embedder or get_embedder()
+    good = [e.text for e in events if e.delta > 0]
+    parts.append(_by_meaning(getattr(scenario.debrief, kind), good, embedder, closest=True))
     parts.append(t(f"citizen.debrief.depth{state.depth}", lang))
     if state.accepted_plan:
         parts.append(t("citizen.debrief.plan_accepted", lang))
     else:
         parts.append(t("citizen.debrief.plan_none", lang))
     if kind != "opened":
-        parts.append(_pick(scenario.debrief.would_have_helped, n))
+        done = [e.text for e in events]
+        parts.append(_by_meaning(scenario.debrief.would_have_helped, done, embedder, closest=False))
     return " ".join(parts)

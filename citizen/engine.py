@@ -253,8 +253,16 @@ def _clamp(x: float) -> float:
 
 
 def trust_delta(
-    moves: Moves, scenario: Scenario, scar: int, trust: float, *, repairing: bool = False
+    moves: Moves,
+    scenario: Scenario,
+    scar: int,
+    trust: float,
+    *,
+    repairing: bool = False,
+    imposed: bool = False,
 ) -> float:
+    """The change in trust from one turn. ``imposed``: the turn puts a plan to the citizen
+    that is not theirs (or decides it for them), so it earns no gain at all."""
     d = scenario.dynamics
     gain = min(MAX_GAIN, sum(GAINS[k] * s for k, s in moves.openers.items())) * d.gain
     loss = min(MAX_LOSS, sum(LOSSES[k] * s for k, s in moves.triggers.items())) * d.loss
@@ -263,6 +271,8 @@ def trust_delta(
         gain *= MIXED_DAMP
     if scar > 0:
         gain *= REPAIR_DAMP if repairing else SCAR_DAMP
+    if imposed:
+        gain = 0.0
     return gain * (1.0 - SATURATION * trust) - loss
 
 
@@ -428,6 +438,12 @@ class Citizen:
 
         # plan
         plan = self._plan(text, words, moves, index, vec, after, depth)
+        if plan.reason == "not_mine" and moves.proposal:
+            # a plan put to them that is not theirs, or decided for them: warm words around
+            # it earn nothing, and nothing opens on that turn
+            delta = trust_delta(moves, sc, st.scar, before, repairing=repairing, imposed=True)
+            after = round(_clamp(max(min(before, floor), before + delta)), 4)
+            new_depth, depth = None, st.depth
 
         band = band_for(after, sc)
         reaction_move = strongest_move(moves, sc)
@@ -631,7 +647,7 @@ class Citizen:
             if ok or sim >= paraphrase:
                 matched.append((kw, sim, i))
         if not matched:
-            if moves.proposal and not any_kw:
+            if moves.dictated or (moves.proposal and not any_kw):
                 return PlanOutcome(proposed=None, accepted=False, reason="not_mine")
             # a vague mention of one of their own ideas is neither accepted nor rejected
             return PlanOutcome()

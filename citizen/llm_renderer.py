@@ -520,6 +520,50 @@ def _delimit(text: str) -> str:
 # --------------------------------------------------------------------------- prompt
 
 
+# what the main part of the reply does (``Decision.main_kind``), so that an LLM citizen and
+# the offline citizen agree on what may be said
+KIND_GUIDE: dict[str, str] = {
+    "reveal": "Answer what you were asked; this time you tell something you have held back.",
+    "topic": "Answer what the practitioner just asked, about that and nothing else.",
+    "guarded": "You are not ready to talk about what the practitioner just asked; say so briefly "
+    "in your own way, without explaining why.",
+    "general": "Respond to what the practitioner just said; do not bring up a new subject.",
+    "plan_accept": "You agree, on your own conditions.",
+    "plan_refuse": "You do not agree to what was proposed; say it in character.",
+}
+
+
+def memory_lines(scenario: Scenario, decision: Any) -> list[str]:
+    """What has been said already, from the engine's memory: never contradict it."""
+    memory = _get(decision, "memory")
+    if memory is None:
+        return []
+    out: list[str] = []
+    disclosed = _get(memory, "disclosed", {}) or {}
+    if disclosed:
+        out.append(
+            "Earlier in this conversation the practitioner was open with you about their role, "
+            "the file or what will be written (turn "
+            + ", ".join(str(v) for v in sorted(set(disclosed.values())))
+            + "); never say they were not."
+        )
+    name = _get(memory, "practitioner_name")
+    if name:
+        out.append(f"The practitioner's name is {name}; if you use a name for them, use that.")
+    told = list(_get(memory, "told", []) or [])
+    if told:
+        out.append(
+            "You have already told them this; do not tell it again as if new:\n"
+            + "\n".join(f"- {t}" for t in told[-4:])
+        )
+    plans = _get(memory, "plans", {}) or {}
+    agreed = [pid for pid, reason in plans.items() if reason == "accepted"]
+    if agreed:
+        descs = [pl.description for pl in scenario.acceptable_plans if pl.id in agreed]
+        out.append("You have already agreed to: " + "; ".join(descs))
+    return out
+
+
 def system_prompt(scenario: Scenario, decision: Any) -> str:
     p = scenario.persona
     lang = LANGUAGE_NAME.get(scenario.language, scenario.language)
@@ -556,6 +600,10 @@ def system_prompt(scenario: Scenario, decision: Any) -> str:
         lines.append("You are not ready to agree to what the practitioner proposed, not yet.")
     elif pid or reason:
         lines.append("What the practitioner proposed does not fit you; you do not agree to it.")
+    lines += memory_lines(scenario, decision)
+    kind = str(_get(decision, "main_kind", "") or "")
+    if kind in KIND_GUIDE:
+        lines.append(KIND_GUIDE[kind])
     gist = str(_get(decision, "offline_reply", "") or "").strip()
     if gist:
         lines.append(f"The gist of what you say now, in your own words: {gist}")
@@ -663,7 +711,6 @@ class LLMRenderer:
             *[t for s, t in normalise_history(history) if s == "citizen"],
         ]
         if self.embedder == "auto":
-
             self.embedder = get_embedder()
         return GuardContext(
             language=scenario.language,

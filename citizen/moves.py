@@ -75,6 +75,12 @@ KIND_TO_MOVE: dict[str, str] = {
     "validation": "affirms",
     "reflection": "reflects_feeling",
 }
+# a trigger the reading is unsure of (p below UNSURE_TRIGGER) does not count when the same
+# turn clearly (p >= CLEAR_OPENER) makes a relational move: "I want to be honest: I have read
+# your file…" is transparency, not suspicion
+UNSURE_TRIGGER = 0.5
+CLEAR_OPENER = 0.8
+RELATIONAL = frozenset(m for m, k in MOVE_TO_KIND.items() if k in OPENER_KINDS)
 # a turn that puts a plan to the citizen: offered, set out as options, or dictated
 PROPOSAL_MOVES = ("proposes_plan", "offers_options", "directive")
 PROPOSAL_CODES = frozenset({"advice", "negotiation", "options"})
@@ -176,7 +182,9 @@ def _word_matches(word: str, word_stem: str, p: str, prefix: bool) -> bool:
         return word.startswith(p)
     # Snowball stems a base form and its inflections differently at times ("morgen" ->
     # "morg", "morgenen" -> "morgen"): a longer stem may extend the cue's by two letters
-    return word_stem == p or (len(p) >= 4 and word_stem.startswith(p) and len(word_stem) - len(p) <= 2)
+    return word_stem == p or (
+        len(p) >= 4 and word_stem.startswith(p) and len(word_stem) - len(p) <= 2
+    )
 
 
 def _starts(words: list[str], stems_: list[str], cue: str, language: str) -> set[int]:
@@ -240,7 +248,9 @@ def _scenario_lexicon(scenario_id: str, items: tuple[tuple[str, tuple[str, ...]]
 
 def scenario_lexicon(scenario: Scenario) -> dict[str, tuple[str, ...]]:
     """The scenario's own phrases per reading move: extra *features* for the reading."""
-    items = tuple((c.kind.value, tuple(c.keywords)) for c in (*scenario.triggers, *scenario.openers))
+    items = tuple(
+        (c.kind.value, tuple(c.keywords)) for c in (*scenario.triggers, *scenario.openers)
+    )
     return _scenario_lexicon(scenario.id, items)
 
 
@@ -262,11 +272,20 @@ def classify(text: str, scenario: Scenario, reading: Reading) -> Moves:
     moves = Moves(label=reading.behaviour, confidence=reading.confidence, uptake=reading.uptake)
     case_phrases = [w for c in scenario.triggers if c.kind.value == "case_talk" for w in c.keywords]
     weights = _cue_weights(scenario, reading)
+    clear_opener = max(
+        (m.p for mv, m in reading.moves.items() if m.present and mv in RELATIONAL), default=0.0
+    )
     for move, m in reading.moves.items():
         if not m.present or move not in MOVE_TO_KIND:
             continue
         kind = MOVE_TO_KIND[move]
-        if kind == "jargon" and case_phrases and any_cue(tokens(text), case_phrases, scenario.language):
+        if kind in TRIGGER_KINDS and m.p < UNSURE_TRIGGER and clear_opener >= CLEAR_OPENER:
+            continue  # a faint hint of control in a clearly relational turn is not a trigger
+        if (
+            kind == "jargon"
+            and case_phrases
+            and any_cue(tokens(text), case_phrases, scenario.language)
+        ):
             kind = "case_talk"
         target = moves.triggers if kind in TRIGGER_KINDS else moves.openers
         _bump(target, kind, weights.get(kind, 1.0))
@@ -274,7 +293,9 @@ def classify(text: str, scenario: Scenario, reading: Reading) -> Moves:
         _bump(moves.openers, "open_question", 1.0)
     if reading.behaviour in REFLECTION_CODES:
         _bump(moves.openers, "reflection", 1.0)
-    moves.proposal = any(reading.has(m) for m in PROPOSAL_MOVES) or reading.behaviour in PROPOSAL_CODES
+    moves.proposal = (
+        any(reading.has(m) for m in PROPOSAL_MOVES) or reading.behaviour in PROPOSAL_CODES
+    )
     moves.dictated = reading.has("directive")
     if any_cue(tokens(text), META, scenario.language):
         moves.meta = True
@@ -286,5 +307,7 @@ def classify(text: str, scenario: Scenario, reading: Reading) -> Moves:
 def read_moves(text: str, scenario: Scenario, previous_citizen: str | None = None) -> Moves:
     """Read one turn with the shared reader and map it to the engine's moves."""
     reader = get_reader()
-    reading = reader.read(text, previous_citizen, scenario.language, extra=scenario_lexicon(scenario))
+    reading = reader.read(
+        text, previous_citizen, scenario.language, extra=scenario_lexicon(scenario)
+    )
     return classify(text, scenario, reading)

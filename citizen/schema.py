@@ -22,7 +22,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 SCHEMA_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
 
-Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$", description="lower-case id: a-z, 0-9, _ and -")]
+Id = Annotated[
+    str,
+    Field(pattern=r"^[a-z0-9][a-z0-9_-]{1,63}$", description="lower-case id: a-z, 0-9, _ and -"),
+]
 Text = Annotated[str, Field(min_length=1, max_length=4000)]
 Line = Annotated[str, Field(min_length=1, max_length=1200)]
 Language = Literal["da", "en"]
@@ -78,7 +81,9 @@ MOVE_KINDS: tuple[str, ...] = tuple(m.value for m in Trigger) + tuple(m.value fo
 class Banded(Strict):
     """Lines per trust band. The engine picks the band from current trust."""
 
-    low: list[Line] = Field(default_factory=list, description="said while trust is low: guarded, short")
+    low: list[Line] = Field(
+        default_factory=list, description="said while trust is low: guarded, short"
+    )
     mid: list[Line] = Field(default_factory=list, description="said at middling trust")
     high: list[Line] = Field(default_factory=list, description="said when trust is high: open")
 
@@ -99,7 +104,9 @@ class Persona(Strict):
 
 class Hidden(Strict):
     problem_definition: Text = Field(description="the problem as the citizen sees it (hidden)")
-    solution_ideas: list[Line] = Field(min_length=1, description="their own ideas for what would help")
+    solution_ideas: list[Line] = Field(
+        min_length=1, description="their own ideas for what would help"
+    )
     what_matters: list[Line] = Field(min_length=1, description="what matters most to them")
 
 
@@ -115,7 +122,9 @@ class Plan(Strict):
     keywords: list[Annotated[str, Field(min_length=2, max_length=80)]] = Field(
         min_length=1, description="words that show the practitioner is proposing this plan"
     )
-    conditions: list[Line] = Field(default_factory=list, description="on what conditions they would agree")
+    conditions: list[Line] = Field(
+        default_factory=list, description="on what conditions they would agree"
+    )
     min_trust: Trust = 0.6
     min_depth: Annotated[int, Field(ge=0, le=3)] = 2
     accept: list[Line] = Field(min_length=1, description="what they say when they agree")
@@ -141,7 +150,9 @@ class Unlock(Strict):
         default_factory=list,
         description="kinds of move, one of which must occur in the unlocking turn (empty: any move)",
     )
-    topics: list[Id] = Field(default_factory=list, description="the turn must be on one of these topics (empty: any)")
+    topics: list[Id] = Field(
+        default_factory=list, description="the turn must be on one of these topics (empty: any)"
+    )
 
     @field_validator("any_of")
     @classmethod
@@ -163,7 +174,9 @@ class Reveal(Strict):
 
 class DisclosureLevel(Strict):
     depth: Annotated[int, Field(ge=0, le=3)]
-    facts: list[Line] = Field(min_length=1, description="what may be disclosed at this depth (hidden)")
+    facts: list[Line] = Field(
+        min_length=1, description="what may be disclosed at this depth (hidden)"
+    )
     unlock: Unlock = Field(default_factory=Unlock)
     reveal: list[Line | Reveal] = Field(
         default_factory=list,
@@ -185,19 +198,28 @@ class DisclosureLevel(Strict):
 
 class Topic(Strict):
     id: Id
-    depth: Annotated[int, Field(ge=0, le=3)] = Field(0, description="disclosure depth needed to talk openly")
+    depth: Annotated[int, Field(ge=0, le=3)] = Field(
+        0, description="disclosure depth needed to talk openly"
+    )
     keywords: list[Annotated[str, Field(min_length=2, max_length=80)]] = Field(default_factory=list)
     examples: list[Line] = Field(
-        min_length=1, description="things a practitioner might say on this topic; matched by embeddings"
+        min_length=1,
+        description="things a practitioner might say on this topic; matched by embeddings",
     )
     replies: Banded
-    guarded: list[Line] = Field(default_factory=list, description="said when asked before the depth is reached")
+    guarded: list[Line] = Field(
+        default_factory=list, description="said when asked before the depth is reached"
+    )
 
 
 class Dynamics(Strict):
     start_trust: Trust = 0.3
-    gain: Annotated[float, Field(gt=0.0, le=3.0)] = Field(1.0, description="multiplier on trust gains")
-    loss: Annotated[float, Field(gt=0.0, le=3.0)] = Field(1.0, description="multiplier on trust losses")
+    gain: Annotated[float, Field(gt=0.0, le=3.0)] = Field(
+        1.0, description="multiplier on trust gains"
+    )
+    loss: Annotated[float, Field(gt=0.0, le=3.0)] = Field(
+        1.0, description="multiplier on trust losses"
+    )
     scar_turns: Annotated[int, Field(ge=0, le=20)] = Field(
         3, description="after a trigger, gains are damped for this many turns"
     )
@@ -220,7 +242,9 @@ class Debrief(Strict):
     """The citizen's voice after the session, in the first person."""
 
     opened: list[Line] = Field(min_length=1, description="how it felt when they were met well")
-    closed: list[Line] = Field(min_length=1, description="how it felt when they were met by the system")
+    closed: list[Line] = Field(
+        min_length=1, description="how it felt when they were met by the system"
+    )
     mixed: list[Line] = Field(min_length=1)
     would_have_helped: list[Line] = Field(min_length=1)
 
@@ -228,6 +252,11 @@ class Debrief(Strict):
 class LearningGoal(Strict):
     principle: Id = Field(description="a principle id from the rubric")
     goal: Text
+    moves: list[Opener] = Field(
+        default_factory=list,
+        description="the relational moves this goal asks for: the citizen rewards each of them "
+        "and never punishes it (checked by the fidelity suite)",
+    )
 
 
 class Scenario(Strict):
@@ -246,7 +275,9 @@ class Scenario(Strict):
 
     learning_goals: list[LearningGoal] = Field(default_factory=list)
     briefing: Text = Field(description="for the practitioner: the setting, their role and mandate")
-    case_file: Text = Field(description="the file as the system wrote it: deficit-framed system language")
+    case_file: Text = Field(
+        description="the file as the system wrote it: deficit-framed system language"
+    )
 
     persona: Persona
     hidden: Hidden
@@ -260,7 +291,8 @@ class Scenario(Strict):
     opening_line: Line = Field(description="the citizen's first words")
     topics: list[Topic] = Field(min_length=1)
     reactions: dict[str, Banded] = Field(
-        default_factory=dict, description="short lines per kind of move (trigger or opener), per band"
+        default_factory=dict,
+        description="short lines per kind of move (trigger or opener), per band",
     )
     general: Banded = Field(description="when no topic fits")
     plan_responses: PlanResponses
@@ -286,7 +318,9 @@ class Scenario(Strict):
         for level in self.disclosure:
             missing = [t for t in level.unlock.topics if t not in topic_ids]
             if missing:
-                raise ValueError(f"disclosure depth {level.depth} unlock names unknown topics {missing}")
+                raise ValueError(
+                    f"disclosure depth {level.depth} unlock names unknown topics {missing}"
+                )
             for r in level.reveal:
                 missing = [t for t in getattr(r, "topics", []) if t not in topic_ids]
                 if missing:
@@ -312,7 +346,7 @@ class Scenario(Strict):
             "case_file": self.case_file,
             "name": self.persona.name,
             "age": self.persona.age,
-            "learning_goals": [g.model_dump() for g in self.learning_goals],
+            "learning_goals": [g.model_dump(mode="json") for g in self.learning_goals],
             "fictional_notice": self.fictional_notice,
         }
 
@@ -327,7 +361,9 @@ class Scenario(Strict):
             lines += d.reveal_lines
         for p in self.acceptable_plans:
             lines += p.accept
-        lines += self.plan_responses.too_early.all_lines() + self.plan_responses.not_mine.all_lines()
+        lines += (
+            self.plan_responses.too_early.all_lines() + self.plan_responses.not_mine.all_lines()
+        )
         return lines
 
 

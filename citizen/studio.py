@@ -67,7 +67,9 @@ def _load(text: str) -> dict[str, Any]:
 
 
 def dump(data: dict[str, Any]) -> str:
-    body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False)
+    body = yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
     return LOCAL_HEADER + body
 
 
@@ -158,14 +160,18 @@ def publish(
     """Validate and write the scenario to the shared library. Refuses invalid files,
     unauthorised authors, and ids of shipped scenarios."""
     if not can_publish(role, allow_publish_setting):
-        raise StudioError("only educators, supervisors and admins can publish to the shared library")
+        raise StudioError(
+            "only educators, supervisors and admins can publish to the shared library"
+        )
     stamped = _stamp(text, author)
     check = check_text(stamped)
     if not check.ok or check.scenario is None:
         raise StudioError("; ".join(p.line() for p in check.errors) or "the scenario is not valid")
     sid = check.scenario.id
     if sid in shipped_ids:
-        raise StudioError(f"the id {sid!r} belongs to a shipped scenario; duplicate it and give it a new id")
+        raise StudioError(
+            f"the id {sid!r} belongs to a shipped scenario; duplicate it and give it a new id"
+        )
     publish_dir.mkdir(parents=True, exist_ok=True)
     path = publish_dir / f"{sid}.yaml"
     tmp = path.with_suffix(".yaml.tmp")

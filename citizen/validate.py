@@ -446,6 +446,14 @@ def content_problems(
             "no learning goal: say what this scenario lets the practitioner practise",
             "content.no_learning_goal",
         )
+    for i, g in enumerate(s.learning_goals):
+        if not g.moves:
+            warn(
+                f"learning_goals[{i}].moves",
+                "name the relational moves this goal asks for (e.g. [reflection, transparency]), "
+                "so that the fidelity suite can check the citizen rewards them",
+                "content.goal_without_moves",
+            )
     known = principles if principles is not None else rubric_principles()
     for i, g in enumerate(s.learning_goals):
         if g.principle not in known:

@@ -9,8 +9,6 @@ the shipped reading model.
 from __future__ import annotations
 
 import json
-import os
-import time
 from pathlib import Path
 
 import pytest
@@ -344,53 +342,6 @@ def test_scoring_is_driven_by_the_rubric_data(reader) -> None:
     assert without.raw > base.raw
 
 
-def _forty_turns(tag: str) -> Transcript:
-    base = load("da_relational").turns
-    turns = [
-        Turn(speaker=t.speaker, text=f"{t.text} ({tag}{i})", trust=t.trust)
-        for i, t in enumerate((base * 3)[:40])
-    ]
-    return Transcript(language="da", turns=turns)
-
-
-def test_scoring_overhead_of_forty_turns_is_small(reader) -> None:
-    tr = _forty_turns("a")
-    prac = [i for i, t in enumerate(tr.turns) if t.speaker == "practitioner"]
-    readings = reader.read_many([(tr.turns[i].text, tr.previous_citizen(i)) for i in prac], "da")
-    fast = PrecomputedReader(readings)
-    score_transcript(tr, reader=fast)  # warm (rubric, locale files)
-    best = min(_timed(lambda: score_transcript(tr, reader=fast)) for _ in range(3))
-    assert best < 0.3, f"{best:.3f}s without the reader"
-
-
-@pytest.mark.slow
-def test_forty_fresh_turns_score_under_one_and_a_half_seconds_warm(reader) -> None:
-    """Target: a 40-turn transcript in < 1.5 s once the models are loaded (2 cores).
-
-    Each run uses fresh texts so no embedding cache helps. The figure is the smaller of wall
-    time and this process's CPU time, so that other work on a busy machine does not count.
-    """
-    score_transcript(_forty_turns("warm"), reader=reader)  # loads the reader and the embedder
-    runs = []
-    for k in range(3):
-        tr = _forty_turns(f"r{k}")
-        cpu0, wall0 = _cpu(), time.perf_counter()
-        score_transcript(tr, reader=reader)
-        runs.append(min(time.perf_counter() - wall0, _cpu() - cpu0))
-    assert min(runs) < 1.5, [f"{r:.2f}s" for r in runs]
-
-
-def _cpu() -> float:
-    t = os.times()
-    return t.user + t.system
-
-
-def _timed(fn) -> float:
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
-
-
 def test_trust_evidence_quotes_a_turn_that_moved_trust_the_same_way(reader) -> None:
     tr = conv(
         "en",
@@ -432,7 +383,10 @@ def _filler(**labels: tuple) -> HandReader:
 
 def _on_turn(report, turn: int, indicator: str) -> list:
     return [
-        e for p in report.principles for e in p.evidence if e.turn == turn and e.indicator == indicator
+        e
+        for p in report.principles
+        for e in p.evidence
+        if e.turn == turn and e.indicator == indicator
     ]
 
 
@@ -475,9 +429,7 @@ def test_evidence_quotes_the_sentence_that_carries_the_move() -> None:
 def test_unless_moves_cancel_a_match() -> None:
     advice = "Du kunne ringe til lægen."
     asked = "Må jeg komme med et forslag? Du kunne ringe til lægen."
-    report = score_transcript(
-        _three_turns(advice), reader=_filler(**{advice: ("advice", set())})
-    )
+    report = score_transcript(_three_turns(advice), reader=_filler(**{advice: ("advice", set())}))
     assert _on_turn(report, 2, "advice_without_permission")
     report = score_transcript(
         _three_turns(asked), reader=_filler(**{asked: ("advice", {"asks_permission"})})

@@ -116,7 +116,8 @@ def test_no_warm_reaction_in_front_of_a_refusal(
         used_replies=set(),
     )
     assert c.main_kind == "guarded"
-    assert c.reaction is None and len(c.parts) == 1
+    assert c.reaction is None
+    assert len(c.parts) == 1
 
 
 def test_a_reaction_that_asks_back_stands_alone(
@@ -220,7 +221,8 @@ def test_a_follow_up_continues_the_last_topic(scenario: Scenario) -> None:
     first = c.respond("Hvordan har det været at være ledig?").decision
     assert first.topic == "arbejde"
     d = c.respond("Mm, fortæl mere.").decision
-    assert d.invitation and d.topic is None
+    assert d.invitation
+    assert d.topic is None
     assert d.memory.topics[-1] == "arbejde"
     arbejde = next(t for t in scenario.topics if t.id == "arbejde").replies.all_lines()
     assert any(p in arbejde for p in d.offline_parts)
@@ -257,7 +259,8 @@ def test_memory_keeps_what_the_practitioner_disclosed_and_their_name(scenario: S
     assert d.memory.disclosed == {"transparency": 1}
     assert d.memory.practitioner_name == "Birgitte"
     prompt = system_prompt(scenario, d)
-    assert "Birgitte" in prompt and "never say they were not" in prompt
+    assert "Birgitte" in prompt
+    assert "never say they were not" in prompt
 
 
 def test_the_debrief_does_not_ask_for_what_was_done(scenario: Scenario) -> None:
@@ -273,7 +276,8 @@ def test_the_debrief_does_not_ask_for_what_was_done(scenario: Scenario) -> None:
     c = start(sc, reader=hr)
     c.respond(did)
     voice = citizen_voice(sc, c.state)
-    assert lines[1] in voice and lines[0] not in voice
+    assert lines[1] in voice
+    assert lines[0] not in voice
 
 
 def test_a_reaction_that_echoes_an_unsaid_label_is_skipped(

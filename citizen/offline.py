@@ -18,10 +18,14 @@ Deterministic: the same state and turn always give the same reply.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
+import os
 import re
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -31,6 +35,9 @@ from citizen.schema import Banded, Scenario
 
 if TYPE_CHECKING:
     from citizen.engine import Decision
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
 
 TOPIC_THRESHOLD = 0.865  # e5-small cosine (query/query); below this no topic fits
 KEYWORD_BOOST = 0.03  # per topic keyword found in the turn
@@ -50,28 +57,77 @@ class ScenarioIndex:
     example_topic: np.ndarray  # row -> topic position
     examples: np.ndarray  # (n_examples, dim)
     plans: np.ndarray  # (n_plans, dim)
-    line_vecs: dict[str, np.ndarray] = field(default_factory=dict)  # answer line -> passage vector
     reveal_topics: dict[str, tuple[str, ...]] = field(default_factory=dict)  # reveal -> topics
+    # answer line -> passage vector, embedded the first time a line is a candidate (a topic's
+    # lines when that topic is first asked about), so a new scenario starts at once
+    line_vecs: dict[str, np.ndarray] = field(default_factory=dict, compare=False)
+    embedder: Any = field(default=None, compare=False, repr=False)
+    lock: Any = field(default_factory=threading.Lock, compare=False, repr=False)
 
-    def line_sim(self, line: str, vec: np.ndarray | None) -> float:
-        lv = self.line_vecs.get(line)
-        if vec is None or lv is None or lv.shape != vec.shape:
-            return 0.0
-        return float(lv @ vec)
+    cache_file: Path | None = field(default=None, compare=False, repr=False)
+
+    def vectors(self, lines: list[str]) -> dict[str, np.ndarray]:
+        missing = [line for line in dict.fromkeys(lines) if line not in self.line_vecs]
+        passage = getattr(self.embedder, "passage", None)
+        if missing and passage is not None:
+            vecs = np.asarray(passage(missing), dtype=np.float32)
+            with self.lock:
+                for line, v in zip(missing, vecs, strict=True):
+                    self.line_vecs[line] = v
+                self._save()
+        return self.line_vecs
+
+    def _load(self) -> None:
+        if self.cache_file is None or not self.cache_file.exists():
+            return
+        try:
+            with np.load(self.cache_file, allow_pickle=False) as z:
+                keys = json.loads(str(z["lines"]))
+                vecs = z["vectors"]
+            if vecs.ndim == 2 and len(keys) == len(vecs):
+                self.line_vecs.update({k: vecs[i] for i, k in enumerate(keys)})
+        except (OSError, ValueError, KeyError):
+            log.warning("ignoring unreadable line cache %s", self.cache_file)
+
+    def _save(self) -> None:
+        if self.cache_file is None or not self.line_vecs:
+            return
+        keys = list(self.line_vecs)
+        try:
+            self.cache_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.cache_file.with_suffix(".tmp.npz")
+            np.savez(
+                tmp,
+                lines=np.asarray(json.dumps(keys, ensure_ascii=False)),
+                vectors=np.stack([self.line_vecs[k] for k in keys]),
+            )
+            os.replace(tmp, self.cache_file)
+        except OSError as exc:  # a read-only data folder: keep the vectors in memory only
+            log.warning("cannot write line cache %s: %s", self.cache_file, exc)
+
+    def line_sims(self, lines: list[str], vec: np.ndarray | None) -> dict[str, float]:
+        if vec is None:
+            return dict.fromkeys(lines, 0.0)
+        vecs = self.vectors(lines)
+        out: dict[str, float] = {}
+        for line in lines:
+            lv = vecs.get(line)
+            out[line] = float(lv @ vec) if lv is not None and lv.shape == vec.shape else 0.0
+        return out
+
+
+def _cache_dir() -> Path:
+    """Where answer-line vectors are kept between runs (``$RELPRACTICE_DATA_DIR/cache``)."""
+    base = os.environ.get("RELPRACTICE_DATA_DIR") or str(REPO / "data")
+    return Path(base).expanduser() / "cache" / "scenario-lines"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-zA-Z0-9]+", "-", text)[:40]
 
 
 _INDEX: dict[tuple[str, str], ScenarioIndex] = {}
 _INDEX_LOCK = threading.Lock()
-
-
-def answer_lines(scenario: Scenario) -> list[str]:
-    """Every line that can answer a question: topic replies, guarded lines, reveals."""
-    out: list[str] = []
-    for t in scenario.topics:
-        out += t.replies.all_lines() + t.guarded
-    for level in scenario.disclosure:
-        out += level.reveal_lines
-    return list(dict.fromkeys(out))
 
 
 def content_hash(scenario: Scenario) -> str:
@@ -83,9 +139,7 @@ def content_hash(scenario: Scenario) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
-def _infer_reveal_topics(
-    scenario: Scenario, line_vecs: dict[str, np.ndarray]
-) -> dict[str, tuple[str, ...]]:
+def _infer_reveal_topics(scenario: Scenario, index: ScenarioIndex) -> dict[str, tuple[str, ...]]:
     """Topics per reveal line: the ones the author named, else the topic whose own reply
     lines are closest in meaning."""
     out: dict[str, tuple[str, ...]] = {}
@@ -95,15 +149,16 @@ def _infer_reveal_topics(
             if named:
                 out[line] = tuple(named)
                 continue
-            lv = line_vecs.get(line)
+            replies = {r: t.id for t in scenario.topics for r in t.replies.all_lines()}
+            vecs = index.vectors([line, *replies])
+            lv = vecs.get(line)
             best, best_sim = None, -1.0
-            for t in scenario.topics:
-                for other in t.replies.all_lines():
-                    ov = line_vecs.get(other)
-                    if lv is not None and ov is not None and ov.shape == lv.shape:
-                        sim = float(lv @ ov)
-                        if sim > best_sim:
-                            best, best_sim = t.id, sim
+            for other, tid in replies.items():
+                ov = vecs.get(other)
+                if lv is not None and ov is not None and ov.shape == lv.shape:
+                    sim = float(lv @ ov)
+                    if sim > best_sim:
+                        best, best_sim = tid, sim
             out[line] = (best,) if best else ()
     return out
 
@@ -128,20 +183,19 @@ def scenario_index(scenario: Scenario, embedder: Any) -> ScenarioIndex:
         plans = np.asarray(
             embedder.query([p.description for p in scenario.acceptable_plans]), dtype=np.float32
         )
-        lines = answer_lines(scenario)
-        line_vecs: dict[str, np.ndarray] = {}
-        passage = getattr(embedder, "passage", None)
-        if passage is not None and lines:
-            vecs = np.asarray(passage(lines), dtype=np.float32)
-            line_vecs = {line: vecs[i] for i, line in enumerate(lines)}
+        model = getattr(embedder, "model_id", type(embedder).__name__)
         index = ScenarioIndex(
             topic_ids=tuple(t.id for t in scenario.topics),
             example_topic=np.asarray(rows, dtype=np.int64),
             examples=examples,
             plans=plans,
-            line_vecs=line_vecs,
-            reveal_topics=_infer_reveal_topics(scenario, line_vecs),
+            embedder=embedder,
+            cache_file=_cache_dir() / f"{scenario.id}-{key[1]}-{_slug(str(model))}.npz"
+            if getattr(embedder, "persist", False)
+            else None,
         )
+        index._load()
+        index.reveal_topics.update(_infer_reveal_topics(scenario, index))
         _INDEX[key] = index
         return index
 
@@ -279,9 +333,9 @@ def _first_unused(candidates: list[str], used: set[str]) -> str | None:
 def _ranked(b: Banded, band: str, index: ScenarioIndex, vec: np.ndarray | None) -> list[str]:
     """A topic's lines, band by band (own band first), each band best answer first."""
     out: list[str] = []
+    sims = index.line_sims(b.all_lines(), vec)
     for name in BAND_ORDER[band]:
-        lines = list(getattr(b, name))
-        out += sorted(lines, key=lambda line: -index.line_sim(line, vec))
+        out += sorted(getattr(b, name), key=lambda line: -sims[line])
     return out
 
 
@@ -326,10 +380,9 @@ def choose_main(
         fitting = []
     if fitting:
         deepest = fitting[0][0]
-        best = max(
-            (line for d, line in fitting if d == deepest),
-            key=lambda line: index.line_sim(line, ask.vec),
-        )
+        candidates = [line for d, line in fitting if d == deepest]
+        sims = index.line_sims(candidates, ask.vec)
+        best = max(candidates, key=lambda line: sims[line])
         return best, "reveal", [line for _, line in fitting]
 
     if topic is not None:

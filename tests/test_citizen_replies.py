@@ -16,6 +16,7 @@ from citizen.debrief import citizen_voice
 from citizen.engine import REPAIR_HEAL, start
 from citizen.library import load_library
 from citizen.llm_renderer import system_prompt
+from citizen.moves import tokens
 from citizen.schema import Scenario
 from tests.helpers_reading import HandReader, hand_reading
 
@@ -36,7 +37,7 @@ def index(scenario: Scenario) -> offline.ScenarioIndex:
 def ask(text: str, **kw) -> offline.Ask:
     kw.setdefault("band", "mid")
     kw.setdefault("depth", 2)
-    return offline.Ask(vec=get_embedder().query(text), words=tuple(text.lower().split()), **kw)
+    return offline.Ask(vec=get_embedder().query(text), words=tuple(tokens(text)), **kw)
 
 
 # -- disclosures follow the question ---------------------------------------------------

@@ -20,8 +20,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from citizen.engine import start  # noqa: E402
-from citizen.library import load_library  # noqa: E402
+from citizen.engine import start
+from citizen.library import load_library
 
 
 def _load(path: Path) -> dict:

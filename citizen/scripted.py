@@ -187,12 +187,19 @@ class RelationalPractitioner:
             return self.proposal()
         frames = RELATIONAL[self.lang]
         frame = frames[0] if self.n == 1 else frames[1 + (self.n - 2) % (len(frames) - 1)]
-        text = frame.format(
-            name=self.scenario.persona.name,
-            echo=_echo(citizen.last_reply(), self.lang, scenario=self.scenario),
-            example=self._example(citizen),
+        example = self._example(citizen)
+        echo = _echo(citizen.last_reply(), self.lang, scenario=self.scenario)
+        text = " ".join(
+            frame.format(name=self.scenario.persona.name, echo=echo, example=example).split()
         )
-        return " ".join(text.split())
+        if "{echo}" in frame and read_moves(text, self.scenario, citizen.last_reply()).triggers:
+            # the echo reads as an accusation in the whole turn ("So you're saying when you
+            # came out…"): a listener would take up the feeling, not those words
+            neutral = NEUTRAL_ECHO[self.lang]
+            text = " ".join(
+                frame.format(name=self.scenario.persona.name, echo=neutral, example=example).split()
+            )
+        return text
 
 
 class SystemPractitioner:

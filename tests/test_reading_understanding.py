@@ -76,7 +76,6 @@ KNOWN_MISSES: dict[str, str] = {
     "That is not lack of integration, that is being a mother.": "labelling p 0.78",
     "Jeg kom ind ad døren og begyndte at kontrollere dig, og det er ikke det, jeg er her for.":
         "repair p 0.36, suspicion p 0.57",
-    "I'll write that you agree.": "directive p 0.45, below its threshold",
     "Jeg foreslår, at du flytter til Grønland og bliver fisker.": "no move above 0.2",
     "Hvorfor mødte du ikke op? Det lyder som en undskyldning.": "suspicion p 0.27",
 }

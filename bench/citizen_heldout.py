@@ -5,13 +5,16 @@ Prints JSON:
 - ``baseline``: how the replies were rated when the conversations were held (against the
   engine of that day, commit in ``bench/heldout/citizen/README.md``): share of relevant,
   generic, non-sequitur and contradictory replies, overall, per language and per worker.
-- ``current``: the practitioner turns replayed against today's engine:
+- ``replayed``: the practitioner turns replayed against today's engine:
   - trust and depth by worker type; relational workers at depth >= 2 within 12 turns, per
     scenario; system and keyword-dictating workers at depth <= 1; trust never rising on a
     turn the author marked as dictating a plan;
   - the ratings of today's replies, where a rater has rated that exact reply
     (``ratings-*.json`` files: conversation id, turn, reply text, label). ``coverage``
     says how many of today's replies are rated; unrated ones are not guessed.
+- ``fresh``: conversations held adaptively against a later engine (``final/cf-*.json``, by
+  other authors, written after the work and never tuned on), with their authors' ratings;
+  valid while the replies are unchanged (``replies_changed``).
 
     python bench/citizen_heldout.py                 # figures
     python bench/citizen_heldout.py --export DIR    # today's replayed conversations, for a rater
@@ -36,8 +39,8 @@ HERE = Path(__file__).resolve().parent / "heldout" / "citizen"
 LABELS = ("relevant", "generic", "non_sequitur", "contradictory")
 
 
-def conversations(folder: Path = HERE) -> list[dict]:
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("cz-*.json"))]
+def conversations(folder: Path = HERE, pattern: str = "cz-*.json") -> list[dict]:
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob(pattern))]
 
 
 def shares(labels: list[str]) -> dict[str, float | int]:
@@ -92,18 +95,8 @@ def load_ratings(folder: Path = HERE) -> dict[tuple[str, int, str], str]:
     return out
 
 
-def figures(folder: Path = HERE) -> dict[str, object]:
-    convs = conversations(folder)
-    lib = load_library()
-    base_rows = [
-        (c["language"], c["worker"], r["label"]) for c in convs for r in c["ratings"]
-    ]
-    rated = load_ratings(folder)
-    # the baseline ratings still hold for a reply that has not changed
-    for c in convs:
-        for r in c["ratings"]:
-            rated.setdefault((c["id"], int(r["turn"]), c["turns"][r["turn"] - 1]["citizen"]), r["label"])
-
+def measure(convs: list[dict], rated: dict[tuple[str, int, str], str], lib) -> dict[str, object]:
+    """Replay the conversations against today's engine; rate today's replies from ``rated``."""
     cur_rows: list[tuple[str, str, str]] = []
     n_replies = changed = 0
     by_worker: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
@@ -132,24 +125,43 @@ def figures(folder: Path = HERE) -> dict[str, object]:
         }
         for k, v in sorted(by_worker.items())
     }
-    closed = [
-        d for k in ("system", "keyword_dictating") for d in by_worker[k]["max_depth"]
-    ]
+    closed = [d for k in ("system", "keyword_dictating") for d in by_worker[k]["max_depth"]]
     return {
         "conversations": len(convs),
         "replies": n_replies,
-        "baseline": grouped(base_rows),
-        "current": {
-            "replies_changed_since_baseline": changed,
-            "coverage": round(len(cur_rows) / n_replies, 3) if n_replies else 0.0,
-            "rated": grouped(cur_rows) if cur_rows else None,
-            "workers": workers,
-            "relational_depth_by_scenario": relational_depth,
-            "relational_depth_ge_2_everywhere": all(d >= 2 for d in relational_depth.values()),
-            "system_and_dictating_depth_le_1": all(d <= 1 for d in closed),
-            "trust_rose_on_dictated_plan": dictated_rises,
-        },
+        "replies_changed": changed,
+        "coverage": round(len(cur_rows) / n_replies, 3) if n_replies else 0.0,
+        "rated": grouped(cur_rows) if cur_rows else None,
+        "workers": workers,
+        "relational_depth_by_scenario": relational_depth,
+        "relational_depth_ge_2_everywhere": all(d >= 2 for d in relational_depth.values()),
+        "system_and_dictating_depth_le_1": all(d <= 1 for d in closed),
+        "trust_rose_on_dictated_plan": len(dictated_rises),
     }
+
+
+def author_ratings(convs: list[dict]) -> dict[tuple[str, int, str], str]:
+    """The author's own rating of each reply, valid for as long as the reply is unchanged."""
+    return {
+        (c["id"], int(r["turn"]), c["turns"][r["turn"] - 1]["citizen"]): r["label"]
+        for c in convs
+        for r in c["ratings"]
+    }
+
+
+def figures(folder: Path = HERE) -> dict[str, object]:
+    lib = load_library()
+    convs = conversations(folder)
+    base_rows = [(c["language"], c["worker"], r["label"]) for c in convs for r in c["ratings"]]
+    rated = {**author_ratings(convs), **load_ratings(folder)}
+    out: dict[str, object] = {
+        "baseline": {"conversations": len(convs), **grouped(base_rows)},
+        "replayed": measure(convs, rated, lib),
+    }
+    fresh = conversations(folder / "final", "cf-*.json")
+    if fresh:
+        out["fresh"] = measure(fresh, author_ratings(fresh), lib)
+    return out
 
 
 def export(out_dir: Path, folder: Path = HERE) -> int:

@@ -1,7 +1,27 @@
 """Rules of the citizen's replies and memory, one test each (issue: a citizen who answers
 what was asked). Each test fails when its rule is removed from ``citizen.offline`` or
 ``citizen.engine``. Moves come from hand-made readings where the rule is about the engine,
-not about the reading; topics and lines are matched by the real embedder."""
+not about the reading; topics and lines are matched by the real embedder.
+
+Mutation -> failing test (checked on 2026-12-02 by editing a copy of the repository):
+
+| rule removed | failing test |
+|---|---|
+| reveal only for its topics (`fitting = pending`) | test_a_reveal_waits_for_its_topic |
+| an open invitation lets a pending reveal out | test_an_open_invitation_lets_a_pending_reveal_out |
+| lines ranked by meaning | test_answer_lines_are_ranked_by_meaning |
+| no opener reaction before a refusal | test_no_warm_reaction_in_front_of_a_refusal |
+| a reaction that asks back stands alone | test_a_reaction_that_asks_back_stands_alone |
+| reaction lines never echo an unsaid word | test_a_reaction_that_echoes_an_unsaid_label_is_skipped |
+| own words need the citizen's words | test_own_words_need_the_citizens_words |
+| a quoted, rejected label is no label | test_a_quoted_label_rejected_is_not_a_label |
+| an invitation is no proposal | test_an_invitation_to_their_own_plan_is_not_a_proposal |
+| no gain around a plan that is not theirs | test_warm_words_around_a_plan_that_is_not_theirs_earn_nothing |
+| a follow-up continues the last topic | test_a_follow_up_continues_the_last_topic |
+| repair damped less and heals faster | test_an_apology_after_a_rupture_starts_a_slow_repair |
+| memory of disclosures; the LLM prompt's memory lines | test_memory_keeps_what_the_practitioner_disclosed_and_their_name |
+| debrief lines chosen by what was done | test_the_debrief_does_not_ask_for_what_was_done |
+"""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from practice.db import (
     User,
 )
 from practice.review import ReviewService
+from practice.settings import REPO_ROOT
 
 
 @pytest.fixture(autouse=True)
@@ -280,3 +282,10 @@ def test_settings_page_offers_export_and_guarded_delete(world) -> None:
     assert any("2" in s.value for s in at.success), [x.value for x in [*at.success, *at.error]]
     assert count(svc, PracticeSession, owner_id=anna.id) == 0
     assert count(svc, PracticeSession, owner_id=world["bo"].id) == 1
+
+
+def test_streamlit_ships_private_by_default() -> None:
+    """No usage statistics leave the machine and users get no developer toolbar (issue #13)."""
+    cfg = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert cfg["browser"]["gatherUsageStats"] is False
+    assert cfg["client"]["toolbarMode"] == "viewer"

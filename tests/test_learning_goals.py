@@ -98,3 +98,50 @@ def test_goal_moves_are_never_punished_after_a_rupture(scenario: Scenario) -> No
         d = c.respond(text).decision
         assert not d.triggers, (move, text, d.triggers)
         assert d.delta >= 0, (move, text, d.delta)
+
+
+# -- turns of every length (the real reading) ----------------------------------------------
+WARM = (
+    "Tak fordi jeg måtte komme, Poul. Jeg kan høre, at det har været et svært år, siden Grete "
+    "døde. Det lyder som om, hun var den, der holdt sammen på det hele, og at dagene er blevet "
+    "lange. Jeg er ikke her for at bestemme noget over hovedet på dig. Jeg vil gerne høre, "
+    "hvordan du selv ser det, og hvad der betyder noget for dig. Du har klaret dig selv hele "
+    "livet, og det har du stadig lov til. Hvis der er noget, du tænker kunne gøre hverdagen lidt "
+    "lettere, så vil jeg gerne høre det. Og hvis du ikke har lyst til at snakke om noget, så "
+    "siger du bare til. Hvad betyder mest for dig lige nu? "
+)
+LECTURE = (
+    "Poul, nu skal du høre. Kommunen har vurderet, at du er i ernæringsrisiko, og derfor skal du "
+    "have madordning fra på mandag. Du skal også deltage i et visiteret aktivitetstilbud to gange "
+    "om ugen, det er besluttet. Hvis du ikke tager imod, må vi overveje andre foranstaltninger. "
+    "Det er vigtigt, at du forstår, at vi gør det for din egen skyld. Jeg skriver i journalen, "
+    "at du er indforstået. "
+)
+
+
+def test_a_long_warm_turn_is_read_by_its_content() -> None:
+    d = start(LIB.get("ensom-poul-da")).respond(WARM * 3).decision  # about 360 words
+    assert not d.triggers, d.triggers
+    assert d.delta > 0
+
+
+def test_a_long_lecture_is_read_as_a_lecture() -> None:
+    d = start(LIB.get("ensom-poul-da")).respond(LECTURE * 2).decision
+    assert d.triggers
+    assert d.delta < 0
+
+
+@pytest.mark.parametrize(
+    ("scenario_id", "first", "more"),
+    [
+        ("ensom-poul-da", "Hvordan har du det for tiden?", "Mm, fortæl mere."),
+        ("homeless-kim-en", "Tell me about Bonnie.", "Go on."),
+    ],
+)
+def test_a_minimal_encourager_invites_more(scenario_id: str, first: str, more: str) -> None:
+    c = start(LIB.get(scenario_id))
+    c.respond(first)
+    d = c.respond(more).decision
+    assert d.invitation
+    assert d.delta > 0
+    assert d.main_kind in ("topic", "reveal")

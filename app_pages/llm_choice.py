@@ -41,8 +41,17 @@ def backend_picker(lang: str, *, key: str) -> str:
     if not llm_configured():
         return "offline"
     settings = llm_settings()
-    options = {"offline": t("practise.backend.offline", lang), settings.backend: t("practise.backend.llm", lang, model=settings.model or "?")}
-    return st.radio(t("practise.backend", lang), list(options), format_func=options.get, key=key, horizontal=True)
+    options = {
+        "offline": t("practise.backend.offline", lang),
+        settings.backend: t("practise.backend.llm", lang, model=settings.model or "?"),
+    }
+    return st.radio(
+        t("practise.backend", lang),
+        list(options),
+        format_func=options.get,
+        key=key,
+        horizontal=True,
+    )
 
 
 def renderer_for_session():

@@ -34,12 +34,22 @@ def picker() -> None:
     st.caption(t("practise.intro", lang))
     library = svc.library()
     if library.errors:
-        with st.expander(t("practise.skipped", lang, n=len({p.file for p in library.errors})), icon="⚠️"):
+        with st.expander(
+            t("practise.skipped", lang, n=len({p.file for p in library.errors})), icon="⚠️"
+        ):
             for p in library.errors:
                 st.code(p.line(), language=None)
-    options = {"all": t("practise.filter_all", lang), "da": t("common.language.da", lang), "en": t("common.language.en", lang)}
+    options = {
+        "all": t("practise.filter_all", lang),
+        "da": t("common.language.da", lang),
+        "en": t("common.language.en", lang),
+    }
     filt = st.segmented_control(
-        t("practise.filter_language", lang), list(options), format_func=options.get, default=lang, key="practise.filter"
+        t("practise.filter_language", lang),
+        list(options),
+        format_func=options.get,
+        default=lang,
+        key="practise.filter",
     )
     scenarios = library.by_language(None if filt in (None, "all") else filt)
     if not scenarios:
@@ -49,8 +59,10 @@ def picker() -> None:
     chosen = st.selectbox(
         t("practise.pick", lang),
         ids,
-        format_func=lambda i: f"{library.get(i).title} · {library.get(i).language.upper()} · "
-        f"{t('common.difficulty', lang)} {library.get(i).difficulty}",
+        format_func=lambda i: (
+            f"{library.get(i).title} · {library.get(i).language.upper()} · "
+            f"{t('common.difficulty', lang)} {library.get(i).difficulty}"
+        ),
         key="practise.scenario",
     )
     sc = library.get(chosen)

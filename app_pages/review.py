@@ -232,7 +232,6 @@ def session_review(session_id: str) -> None:
     if can_review:
         comment_form(session_id, view.turns)
     if is_owner:
-
         render_share_control(session_id, user, lang)
 
 
@@ -283,7 +282,9 @@ def scores_section(session_id: str, report: dict | None, can_review: bool) -> No
         mine = [a for a in latest if a.principle_id == p.get("id")]
         rows.append(
             {
-                t("review.principle", lang): ui_titles.get(p.get("id")) or p.get("title") or p.get("id"),
+                t("review.principle", lang): ui_titles.get(p.get("id"))
+                or p.get("title")
+                or p.get("id"),
                 t("review.coach_score", lang): p.get("score"),
                 t("review.reviewer_score", lang): ", ".join(
                     f"{a.score} ({a.author_name})" for a in mine

@@ -24,13 +24,36 @@ with st.form("settings.llm_form"):
         index=["offline", "openai", "llamacpp"].index(current.backend) if current else 0,
         key="settings.backend",
     )
-    base_url = st.text_input("OPENAI_BASE_URL", value=(current.base_url or "") if current else "", key="settings.base_url")
-    model = st.text_input(t("settings.model", lang), value=(current.model or "") if current else "", key="settings.model")
-    api_key = st.text_input("OPENAI_API_KEY", type="password", value="", key="settings.api_key", help=t("settings.key_help", lang))
-    gguf = st.text_input(t("settings.gguf", lang), value=(current.gguf_path or "") if current else "", key="settings.gguf")
+    base_url = st.text_input(
+        "OPENAI_BASE_URL",
+        value=(current.base_url or "") if current else "",
+        key="settings.base_url",
+    )
+    model = st.text_input(
+        t("settings.model", lang),
+        value=(current.model or "") if current else "",
+        key="settings.model",
+    )
+    api_key = st.text_input(
+        "OPENAI_API_KEY",
+        type="password",
+        value="",
+        key="settings.api_key",
+        help=t("settings.key_help", lang),
+    )
+    gguf = st.text_input(
+        t("settings.gguf", lang),
+        value=(current.gguf_path or "") if current else "",
+        key="settings.gguf",
+    )
     saved = st.form_submit_button(t("common.save", lang))
 if saved:
-    overrides = {"backend": backend, "base_url": base_url or None, "model": model or None, "gguf_path": gguf or None}
+    overrides = {
+        "backend": backend,
+        "base_url": base_url or None,
+        "model": model or None,
+        "gguf_path": gguf or None,
+    }
     if api_key:
         overrides["api_key"] = api_key
     elif st.session_state.get(OVERRIDES_KEY, {}).get("api_key"):
@@ -70,7 +93,9 @@ if _user is not None:
     with st.expander(t("privacy.delete", lang)):
         st.warning(t("privacy.delete_warning", lang))
         _typed = st.text_input(t("privacy.confirm_label", lang), key="settings.privacy_confirm")
-        if st.button(t("privacy.delete_button", lang), key="settings.privacy_delete", type="primary"):
+        if st.button(
+            t("privacy.delete_button", lang), key="settings.privacy_delete", type="primary"
+        ):
             if _typed.strip().upper() != t("privacy.confirm_word", lang):
                 st.error(t("privacy.not_confirmed", lang))
             else:
@@ -80,8 +105,10 @@ if _user is not None:
                     st.error(t("privacy.error", lang, error=type(_exc).__name__))
                 else:
                     st.success(t("privacy.deleted", lang, **_counts))
-    if _user.role == "admin" and _days > 0 and st.button(
-        t("privacy.purge_now", lang), key="settings.privacy_purge"
+    if (
+        _user.role == "admin"
+        and _days > 0
+        and st.button(t("privacy.purge_now", lang), key="settings.privacy_purge")
     ):
         _n = _privacy.purge_expired(_svc.db, _days, settings=_svc.settings)
         st.success(t("privacy.purged", lang, n=_n))

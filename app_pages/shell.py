@@ -116,7 +116,14 @@ def account_box(lang: str) -> None:
     user = current_user()
     if user is None:
         return
-    st.caption(t("accounts.signed_in_as", lang, name=user.display_name, role=t(f"accounts.role.{user.role}", lang)))
+    st.caption(
+        t(
+            "accounts.signed_in_as",
+            lang,
+            name=user.display_name,
+            role=t(f"accounts.role.{user.role}", lang),
+        )
+    )
     if not single_user_mode() and st.button(t("accounts.sign_out", lang), key="shell.sign_out"):
         sign_out()
         st.rerun()
@@ -139,10 +146,25 @@ def sign_in_pages(lang: str) -> list:
     """The sign-in page; also (hidden) at the path the browser asked for, so a reload of
     e.g. /review?session=… shows the sign-in form instead of 'page not found', and after
     signing in the same URL opens the page it named, with its query parameters."""
-    login = [st.Page("app_pages/login.py", title=t("nav.login", lang), icon="🔑", url_path="login", default=True)]
+    login = [
+        st.Page(
+            "app_pages/login.py",
+            title=t("nav.login", lang),
+            icon="🔑",
+            url_path="login",
+            default=True,
+        )
+    ]
     wanted = _requested_page()
     if wanted and wanted not in ("login", "join"):
-        login.append(st.Page("app_pages/login.py", title=t("nav.login", lang), url_path=wanted, visibility="hidden"))
+        login.append(
+            st.Page(
+                "app_pages/login.py",
+                title=t("nav.login", lang),
+                url_path=wanted,
+                visibility="hidden",
+            )
+        )
     return login
 
 
@@ -151,22 +173,50 @@ def pages(lang: str) -> list:
     user = current_user()
 
     def join(default: bool = False):  # students join a class with a code, signed in or not
-        return st.Page("app_pages/join.py", title=t("nav.join", lang), icon="🎓", url_path="join", default=default)
+        return st.Page(
+            "app_pages/join.py",
+            title=t("nav.join", lang),
+            icon="🎓",
+            url_path="join",
+            default=default,
+        )
 
     if user is None:
         return [*sign_in_pages(lang), join()]
     if user.password_hash is None and user.username.startswith("guest-"):
         return [join(default=True)]  # a name-only class guest (practice.classroom.guest_join)
     admin = [st.Page("app_pages/admin.py", title=t("nav.admin", lang), icon="🛡️", url_path="admin")]
-    educator = [st.Page("app_pages/classroom.py", title=t("nav.classroom", lang), icon="🏫", url_path="classroom")]
+    educator = [
+        st.Page(
+            "app_pages/classroom.py",
+            title=t("nav.classroom", lang),
+            icon="🏫",
+            url_path="classroom",
+        )
+    ]
     return [
-        st.Page("app_pages/practise.py", title=t("nav.practise", lang), icon="💬", url_path="practise", default=True),
-        st.Page("app_pages/my_sessions.py", title=t("nav.my_sessions", lang), icon="🗂️", url_path="sessions"),
-        st.Page("app_pages/progress.py", title=t("nav.progress", lang), icon="📈", url_path="progress"),
+        st.Page(
+            "app_pages/practise.py",
+            title=t("nav.practise", lang),
+            icon="💬",
+            url_path="practise",
+            default=True,
+        ),
+        st.Page(
+            "app_pages/my_sessions.py",
+            title=t("nav.my_sessions", lang),
+            icon="🗂️",
+            url_path="sessions",
+        ),
+        st.Page(
+            "app_pages/progress.py", title=t("nav.progress", lang), icon="📈", url_path="progress"
+        ),
         st.Page("app_pages/review.py", title=t("nav.review", lang), icon="📝", url_path="review"),
         st.Page("app_pages/upload.py", title=t("nav.upload", lang), icon="📤", url_path="upload"),
         st.Page("app_pages/studio.py", title=t("nav.studio", lang), icon="✍️", url_path="studio"),
-        st.Page("app_pages/settings.py", title=t("nav.settings", lang), icon="⚙️", url_path="settings"),
+        st.Page(
+            "app_pages/settings.py", title=t("nav.settings", lang), icon="⚙️", url_path="settings"
+        ),
         *(educator if user.role == "educator" else []),
         join(),
         st.Page("app_pages/search.py", title=t("nav.search", lang), icon="🔎", url_path="search"),

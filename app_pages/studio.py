@@ -104,7 +104,9 @@ def on_translate() -> None:
     current = check.scenario.language if check.scenario else "da"
     target = "en" if current == "da" else "da"
     try:
-        _set_text(studio.start_translation(st.session_state[TEXT], target, author=user.display_name))
+        _set_text(
+            studio.start_translation(st.session_state[TEXT], target, author=user.display_name)
+        )
         _message("info", t("studio.translation_started", lang, code=target.upper()))
     except studio.StudioError as exc:
         _message("error", str(exc))
@@ -127,7 +129,9 @@ for s in lib.by_language(None):
     sources[f"lib:{s.id}"] = t("studio.library_item", lang, title=s.title, code=s.language.upper())
 col_a, col_b = st.columns([3, 1])
 with col_a:
-    st.selectbox(t("studio.source", lang), list(sources), format_func=sources.get, key="studio.source")
+    st.selectbox(
+        t("studio.source", lang), list(sources), format_func=sources.get, key="studio.source"
+    )
 with col_b:
     st.write("")
     st.button(t("studio.load", lang), on_click=on_load, key="studio.load")
@@ -138,7 +142,9 @@ if msg := st.session_state.get("studio.message"):
 check = studio.check_text(st.session_state[TEXT])
 sc = check.scenario
 
-tab_form, tab_yaml, tab_preview = st.tabs([t("studio.tab_form", lang), t("studio.tab_yaml", lang), t("studio.tab_preview", lang)])
+tab_form, tab_yaml, tab_preview = st.tabs(
+    [t("studio.tab_form", lang), t("studio.tab_yaml", lang), t("studio.tab_preview", lang)]
+)
 
 with tab_form:
     if sc is None:
@@ -148,16 +154,32 @@ with tab_form:
             c1, c2, c3 = st.columns([2, 1, 1])
             c1.text_input(t("studio.f.title", lang), sc.title, key="studio.f.title")
             c2.text_input("id", sc.id, key="studio.f.id", help=t("studio.f.id_help", lang))
-            c3.selectbox(t("studio.f.language", lang), ["da", "en"], index=["da", "en"].index(sc.language), key="studio.f.language")
+            c3.selectbox(
+                t("studio.f.language", lang),
+                ["da", "en"],
+                index=["da", "en"].index(sc.language),
+                key="studio.f.language",
+            )
             c1, c2, c3 = st.columns([2, 1, 1])
             contexts = [c.value for c in Context]
-            c1.selectbox(t("studio.f.context", lang), contexts, index=contexts.index(sc.context.value), key="studio.f.context")
-            c2.number_input(t("common.difficulty", lang), 1, 3, sc.difficulty, key="studio.f.difficulty")
+            c1.selectbox(
+                t("studio.f.context", lang),
+                contexts,
+                index=contexts.index(sc.context.value),
+                key="studio.f.context",
+            )
+            c2.number_input(
+                t("common.difficulty", lang), 1, 3, sc.difficulty, key="studio.f.difficulty"
+            )
             c3.number_input(t("studio.f.age", lang), 0, 120, sc.persona.age, key="studio.f.age")
             st.text_input(t("studio.f.name", lang), sc.persona.name, key="studio.f.name")
             st.text_area(t("studio.f.summary", lang), sc.summary, key="studio.f.summary", height=80)
-            st.text_area(t("practise.briefing", lang), sc.briefing, key="studio.f.briefing", height=120)
-            st.text_area(t("practise.case_file", lang), sc.case_file, key="studio.f.case_file", height=160)
+            st.text_area(
+                t("practise.briefing", lang), sc.briefing, key="studio.f.briefing", height=120
+            )
+            st.text_area(
+                t("practise.case_file", lang), sc.case_file, key="studio.f.case_file", height=160
+            )
             st.text_input(t("studio.f.opening", lang), sc.opening_line, key="studio.f.opening")
             st.form_submit_button(t("studio.apply", lang), on_click=on_apply_form)
         st.caption(t("studio.form_rest", lang))
@@ -187,13 +209,18 @@ with tab_preview:
         if said:
             result = citizen.respond(said[:4000])
             st.session_state[PREVIEW] = citizen.state.model_dump_json()
-            st.session_state[PREVIEW_TURNS] += [("practitioner", said[:4000]), ("citizen", result.reply)]
+            st.session_state[PREVIEW_TURNS] += [
+                ("practitioner", said[:4000]),
+                ("citizen", result.reply),
+            ]
             st.rerun()
         if st.button(t("studio.preview_reset", lang), key="studio.preview_reset"):
             st.session_state.pop(PREVIEW, None)
             st.rerun()
 
 st.subheader(t("studio.problems", lang))
+
+
 def explain(p) -> str:
     """The problem in plain words in the UI language, with the exact reason beneath."""
     key = f"problem.{p.code}"
@@ -208,7 +235,9 @@ if check.errors:
         st.error(explain(p))
 elif check.warnings:
     st.success(t("studio.valid_with_warnings", lang, n=len(check.warnings)))
-    with st.expander(t("studio.show_warnings", lang, n=len(check.warnings)), expanded=len(check.warnings) <= 3):
+    with st.expander(
+        t("studio.show_warnings", lang, n=len(check.warnings)), expanded=len(check.warnings) <= 3
+    ):
         for p in check.warnings:
             st.warning(explain(p))
 else:

@@ -62,7 +62,9 @@ class _NoAliasLoader(yaml.SafeLoader):
 def parse_yaml_text(text: str, file: str) -> tuple[Any, list[Problem]]:
     """Parse YAML text. Returns (data, problems); data is None when there are problems."""
     if len(text.encode("utf-8", errors="replace")) > MAX_FILE_BYTES:
-        return None, [Problem(file, "", f"file is larger than {MAX_FILE_BYTES} bytes", "file.too_large")]
+        return None, [
+            Problem(file, "", f"file is larger than {MAX_FILE_BYTES} bytes", "file.too_large")
+        ]
     try:
         data = yaml.load(text, Loader=_NoAliasLoader)
     except yaml.MarkedYAMLError as exc:
@@ -73,10 +75,16 @@ def parse_yaml_text(text: str, file: str) -> tuple[Any, list[Problem]]:
     except yaml.YAMLError as exc:
         return None, [Problem(file, "", f"YAML could not be read: {exc}", "yaml.syntax")]
     except RecursionError:  # e.g. "[[[[…]]]]" thousands deep (issue 7, hostile input)
-        return None, [Problem(file, "", "the YAML is nested too deeply to be a data file", "yaml.too_deep")]
+        return None, [
+            Problem(file, "", "the YAML is nested too deeply to be a data file", "yaml.too_deep")
+        ]
     if not isinstance(data, dict):
         kind = type(data).__name__ if data is not None else "an empty file"
-        return None, [Problem(file, "", f"expected a mapping at the top level, found {kind}", "yaml.not_mapping")]
+        return None, [
+            Problem(
+                file, "", f"expected a mapping at the top level, found {kind}", "yaml.not_mapping"
+            )
+        ]
     return data, []
 
 
@@ -84,12 +92,18 @@ def read_text(path: Path) -> tuple[str | None, list[Problem]]:
     try:
         size = path.stat().st_size
         if size > MAX_FILE_BYTES:
-            return None, [Problem(str(path), "", f"file is larger than {MAX_FILE_BYTES} bytes", "file.too_large")]
+            return None, [
+                Problem(
+                    str(path), "", f"file is larger than {MAX_FILE_BYTES} bytes", "file.too_large"
+                )
+            ]
         return path.read_text(encoding="utf-8"), []
     except UnicodeDecodeError:
         return None, [Problem(str(path), "", "file is not UTF-8 text", "file.encoding")]
     except OSError as exc:
-        return None, [Problem(str(path), "", f"cannot read file: {exc.strerror}", "file.unreadable")]
+        return None, [
+            Problem(str(path), "", f"cannot read file: {exc.strerror}", "file.unreadable")
+        ]
 
 
 def format_loc(loc: Iterable[Any]) -> str:
@@ -119,7 +133,14 @@ def validate_data(
 ) -> tuple[M | None, list[Problem]]:
     version = data.get("schema_version")
     if version is None:
-        return None, [Problem(file, "schema_version", "missing: every data file states its schema_version", "schema.version_missing")]
+        return None, [
+            Problem(
+                file,
+                "schema_version",
+                "missing: every data file states its schema_version",
+                "schema.version_missing",
+            )
+        ]
     if version not in supported_versions:
         return None, [
             Problem(

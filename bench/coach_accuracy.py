@@ -184,7 +184,9 @@ def heldout_figures() -> dict | None:
             if exp is not None:
                 principle_err.setdefault(p.id, []).append(abs(p.score - exp))
         for key in own_right:
-            own_right[key].append(getattr(r.ownership, key).by == d["expert"]["ownership"][key]["by"])
+            own_right[key].append(
+                getattr(r.ownership, key).by == d["expert"]["ownership"][key]["by"]
+            )
     by_id = {d["id"]: r for d, r in rows}
     shifts = [
         round((r.overall or 0.0) - (by_id[d["stuffed_from"]].overall or 0.0), 1)
@@ -202,9 +204,13 @@ def heldout_figures() -> dict | None:
         "overall_mae": round(sum(abs(a - b) for a, b in zip(got, want, strict=True)) / len(got), 1),
         "principle_mae": {k: round(sum(v) / len(v), 2) for k, v in principle_err.items()},
         "ownership_accuracy": {k: round(sum(v) / len(v), 3) for k, v in own_right.items()},
-        "stuffing_shift": {"mean": round(sum(shifts) / len(shifts), 1), "max": max(shifts)} if shifts else None,
+        "stuffing_shift": {"mean": round(sum(shifts) / len(shifts), 1), "max": max(shifts)}
+        if shifts
+        else None,
         "mean_overall_by_type": mean,
-        "excellent_minus_gaming": round(mean.get("excellent", 0) - mean.get("keyword_gaming", 0), 1),
+        "excellent_minus_gaming": round(
+            mean.get("excellent", 0) - mean.get("keyword_gaming", 0), 1
+        ),
         "expert_mean_by_type": {
             t: round(sum(float(d["expert"]["overall"]) for d, _ in orig if d["type"] == t) / n, 1)
             for t, n in ((t, len(v)) for t, v in by_type.items())

@@ -44,7 +44,9 @@ MODEL = "fake-citizen"
 
 def _language(messages: list[dict[str, Any]]) -> str:
     text = " ".join(str(m.get("content", "")) for m in messages).lower()
-    danish = sum(text.count(w) for w in (" og ", " jeg ", " det ", " ikke ", "æ", "ø", "å", "dansk"))
+    danish = sum(
+        text.count(w) for w in (" og ", " jeg ", " det ", " ikke ", "æ", "ø", "å", "dansk")
+    )
     english = sum(text.count(w) for w in (" and ", " the ", " you ", " not ", "english"))
     return "da" if danish >= english else "en"
 

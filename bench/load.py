@@ -151,7 +151,6 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if not args.database_url:
             os.environ.pop("DATABASE_URL", None)
 
-
     t0 = time.perf_counter()
     svc = build_services()
     library = svc.library()

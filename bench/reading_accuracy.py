@@ -77,14 +77,18 @@ def heldout_figures(reader: Reader) -> dict:
                 [recs[i].behaviour for i in idx], [readings[i].behaviour for i in idx], BEHAVIOURS
             ),
             "behaviour_4_macro_f1": macro_f1(
-                [MAIN_CLASS[recs[i].behaviour] for i in idx], [readings[i].main for i in idx], MAIN_ORDER
+                [MAIN_CLASS[recs[i].behaviour] for i in idx],
+                [readings[i].main for i in idx],
+                MAIN_ORDER,
             ),
         }
         if lang == "all":
             block["per_move"] = per
             block["scope"] = {
                 s: prf(
-                    np.array([readings[i].scope[s] >= reader.threshold[len(MOVES) + k] for i in idx]),
+                    np.array(
+                        [readings[i].scope[s] >= reader.threshold[len(MOVES) + k] for i in idx]
+                    ),
                     np.array([s in recs[i].scope for i in idx]),
                 )
                 for k, s in enumerate(SCOPES)
@@ -141,13 +145,23 @@ def annomi_cv(cache: EmbeddingCache, folds: int = 5) -> dict:
     for tr, te in GroupKFold(n_splits=folds).split(np.zeros(len(annomi)), groups=groups):
         train_idx = list(range(n_c)) + [n_c + i for i in tr]
         test_idx = [n_c + i for i in te]
-        sub = type(feats)(feats.dense[train_idx], [feats.marked[i] for i in train_idx], [feats.raw[i] for i in train_idx])
+        sub = type(feats)(
+            feats.dense[train_idx],
+            [feats.marked[i] for i in train_idx],
+            [feats.raw[i] for i in train_idx],
+        )
         mean, scale = sub.dense.mean(axis=0), sub.dense.std(axis=0) + 1e-6
         blocks = fit_blocks(sub.marked, sub.raw)
         x_tr = design(blocks, sub, mean, scale, GAMMA)
-        test = type(feats)(feats.dense[test_idx], [feats.marked[i] for i in test_idx], [feats.raw[i] for i in test_idx])
+        test = type(feats)(
+            feats.dense[test_idx],
+            [feats.marked[i] for i in test_idx],
+            [feats.raw[i] for i in test_idx],
+        )
         x_te = design(blocks, test, mean, scale, GAMMA)
-        m = LogisticRegression(C=C_BEHAVIOUR, max_iter=2000).fit(x_tr, [recs[i].behaviour for i in train_idx])
+        m = LogisticRegression(C=C_BEHAVIOUR, max_iter=2000).fit(
+            x_tr, [recs[i].behaviour for i in train_idx]
+        )
         order = [list(m.classes_).index(b) for b in BEHAVIOURS]
         p = m.predict_proba(x_te)[:, order]
         pred += [BEHAVIOURS[decide_behaviour(row)] for row in p]
@@ -155,7 +169,9 @@ def annomi_cv(cache: EmbeddingCache, folds: int = 5) -> dict:
     return {
         "utterances": len(annomi),
         "folds": folds,
-        "behaviour_4_macro_f1": macro_f1([MAIN_CLASS[g] for g in gold], [MAIN_CLASS[p] for p in pred], MAIN_ORDER),
+        "behaviour_4_macro_f1": macro_f1(
+            [MAIN_CLASS[g] for g in gold], [MAIN_CLASS[p] for p in pred], MAIN_ORDER
+        ),
         "behaviour_9_macro_f1": macro_f1(gold, pred, BEHAVIOURS),
     }
 
@@ -165,7 +181,10 @@ def speed(reader: Reader) -> dict:
         ("Hej, og tak fordi du ville komme. Hvordan har du det i dag?", "Det går."),
         ("Det lyder som om det har været en lang uge for dig.", "Ja, jeg har ikke sovet meget."),
         ("Hvad fylder mest lige nu?", "Brevene. Jeg åbner dem ikke."),
-        ("Må jeg spørge, hvad der sker, når du ser et brev fra kommunen?", "Så får jeg ondt i maven."),
+        (
+            "Må jeg spørge, hvad der sker, når du ser et brev fra kommunen?",
+            "Så får jeg ondt i maven.",
+        ),
     ]
     conv = [(f"{t} ({k})", p) for k in range(10) for t, p in base]  # 40 distinct turns
     t0 = time.perf_counter()

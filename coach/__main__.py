@@ -97,7 +97,6 @@ def cmd_score(args: argparse.Namespace) -> int:
     reader = None
     judge_model = None
     if args.judge:
-
         try:
             judge_model = make_model(resolve_settings())
         except LLMError as exc:
@@ -127,7 +126,6 @@ def cmd_score(args: argparse.Namespace) -> int:
             else:
                 report = score_transcript(transcript, reader=reader)
             if judge_model is not None:
-
                 report = with_judge(report, transcript, judge_model)
             if args.json:
                 payload = report_json(report)
@@ -141,7 +139,6 @@ def cmd_score(args: argparse.Namespace) -> int:
                 scores = " ".join(f"{p.id}={p.score}" for p in report.principles)
                 print(f"{path}: overall {overall} {scores}".rstrip(), flush=True)
             if args.export and out_dir is not None:
-
                 out_dir.mkdir(parents=True, exist_ok=True)
                 fn = {"md": export.to_markdown, "docx": export.to_docx, "pdf": export.to_pdf}
                 (out_dir / f"{path.stem}.{args.export}").write_bytes(fn[args.export](report))

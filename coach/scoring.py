@@ -204,9 +204,7 @@ def ownership(transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric) -
                 plan = OwnershipEvent(by="citizen", turn=i, quote=found[0], cue=found[1])
         elif (turn := turns.get(i)) is not None:
             if problem.by is None:
-                stated = [
-                    m for m in own.practitioner_problem if _is_statement(turn.quote_for(m))
-                ]
+                stated = [m for m in own.practitioner_problem if _is_statement(turn.quote_for(m))]
                 move = _strongest_move(turn, stated)
                 if move is not None:
                     problem = OwnershipEvent(
@@ -401,7 +399,11 @@ def _score_principle(
             bad = [_Match(quote(first.text), 1.0, first.label)]
         if good and not bad:
             ev = Evidence(
-                turn=first.index, quote=good[0].quote, polarity="for", indicator="opening", by="signal"
+                turn=first.index,
+                quote=good[0].quote,
+                polarity="for",
+                indicator="opening",
+                by="signal",
             )
             tally.add("for", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_good", lang))
         elif bad:
@@ -545,9 +547,7 @@ def read_turns(transcript: Transcript, reader: object) -> list[_Turn]:
         return []
     items = [(transcript.turns[i].text, transcript.previous_citizen(i)) for i in idx]
     readings = list(reader.read_many(items, transcript.language))  # type: ignore[attr-defined]
-    return [
-        _Turn(i, transcript.turns[i].text, r) for i, r in zip(idx, readings, strict=True)
-    ]
+    return [_Turn(i, transcript.turns[i].text, r) for i, r in zip(idx, readings, strict=True)]
 
 
 def score_transcript(

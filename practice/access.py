@@ -45,7 +45,9 @@ def can_view(db: OrmSession, viewer: User, session_id: str) -> bool:
 
 
 def require_view(db: OrmSession, viewer: User, session_id: str) -> PracticeSession:
-    row = db.execute(visible_sessions(viewer).where(PracticeSession.id == session_id)).scalar_one_or_none()
+    row = db.execute(
+        visible_sessions(viewer).where(PracticeSession.id == session_id)
+    ).scalar_one_or_none()
     if row is None:
         # the same message whether it does not exist or is not visible: no probing
         raise AccessDenied("Session not found, or you do not have access to it.")

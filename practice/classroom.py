@@ -694,7 +694,6 @@ def score_summary(board: Dashboard) -> dict[str, dict[str, float]]:
 def rubric_labels(language: str) -> dict[str, str]:
     """Readable text for indicator, counter-indicator and principle ids (best effort)."""
     try:
-
         rubric = load_rubric(language)
     except Exception:
         return {}
@@ -750,7 +749,6 @@ def _pdf_t(key: str, lang: str, **fmt: Any) -> str:
 def _unicode_font(pdf: Any) -> str:
     """A Unicode TrueType font if the system has one (DejaVu), else the core Helvetica."""
     try:
-
         found = find_unicode_font()
     except ImportError:  # pragma: no cover - coach.export is part of the app
         found = None

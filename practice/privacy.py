@@ -206,7 +206,6 @@ def _unindex(session_ids: list[str], db: Database, settings: Any) -> int:
     ):
         return 0  # no index was ever created here
     try:
-
         index = SearchIndex.for_settings(db, settings)
     except Exception:
         log.exception("search index unavailable; %d sessions not removed from it", len(session_ids))

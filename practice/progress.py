@@ -60,8 +60,6 @@ class BranchSide:
     turns: list[tuple[str, str]]  # (speaker, text)
 
 
-
-
 class ProgressService:
     def __init__(self, db: Database):
         self.db = db

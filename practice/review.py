@@ -145,7 +145,6 @@ def coach_principle(report: dict[str, Any] | None, principle_id: str) -> dict[st
 def principle_titles(lang: str) -> dict[str, str]:
     """Principle id -> title in ``lang`` from the rubric (best effort: {} if unavailable)."""
     try:
-
         return {p.id: p.title for p in load_rubric(lang).principles}
     except Exception:
         return {}

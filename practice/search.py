@@ -83,7 +83,6 @@ def embedding_function_class() -> Any:
 
             def _get(self) -> Any:
                 if self._embedder is None:
-
                     self._embedder = get_embedder()
                 return self._embedder
 

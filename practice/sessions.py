@@ -48,7 +48,9 @@ class SessionView:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def transcript(self) -> Transcript:
-        return Transcript(language=self.info.language, scenario_id=self.info.scenario_id, turns=self.turns)
+        return Transcript(
+            language=self.info.language, scenario_id=self.info.scenario_id, turns=self.turns
+        )
 
 
 def clean_text(text: str) -> str:
@@ -124,7 +126,9 @@ class PracticeService:
         with self.db.Session() as s:
             user = s.execute(select(User).where(User.username == "local")).scalar_one_or_none()
             if user is None:
-                user = User(username="local", display_name="Local practitioner", role="practitioner")
+                user = User(
+                    username="local", display_name="Local practitioner", role="practitioner"
+                )
                 s.add(user)
                 s.commit()
             return user
@@ -179,7 +183,9 @@ class PracticeService:
         with self.db.Session() as s:
             row = require_view(s, viewer, session_id)
             turns = [
-                Turn(speaker=t.speaker, text=t.text, trust=t.trust, depth=t.depth, meta=t.meta or {})  # type: ignore[arg-type]
+                Turn(
+                    speaker=t.speaker, text=t.text, trust=t.trust, depth=t.depth, meta=t.meta or {}
+                )  # type: ignore[arg-type]
                 for t in row.turns
             ]
             report = latest_report_json(s, session_id)
@@ -216,14 +222,19 @@ class PracticeService:
             if row.status != "active":
                 raise SessionError("ended")
             last = s.execute(
-                select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.idx.desc()).limit(1)
+                select(TurnRow)
+                .where(TurnRow.session_id == session_id)
+                .order_by(TurnRow.idx.desc())
+                .limit(1)
             ).scalar_one_or_none()
             if last is not None and last.speaker == "practitioner":
                 raise SessionError("pending")
             next_idx = 0 if last is None else last.idx + 1
             if next_idx >= MAX_TURNS_PER_SESSION:
                 raise SessionError("too_many_turns")
-            s.add(TurnRow(session_id=session_id, idx=next_idx, speaker="practitioner", text=cleaned))
+            s.add(
+                TurnRow(session_id=session_id, idx=next_idx, speaker="practitioner", text=cleaned)
+            )
             row.updated_at = utcnow()
             s.commit()
         return cleaned
@@ -247,7 +258,10 @@ class PracticeService:
             with self.db.Session() as s:
                 row = require_owner(s, user, session_id)
                 last = s.execute(
-                    select(TurnRow).where(TurnRow.session_id == session_id).order_by(TurnRow.idx.desc()).limit(1)
+                    select(TurnRow)
+                    .where(TurnRow.session_id == session_id)
+                    .order_by(TurnRow.idx.desc())
+                    .limit(1)
                 ).scalar_one()
                 if last.speaker != "practitioner":
                     raise SessionError("nothing_pending")
@@ -330,7 +344,9 @@ class PracticeService:
                 ReportRow(
                     session_id=session_id,
                     rubric_version=str(getattr(report, "rubric_version", "")),
-                    overall=None if getattr(report, "overall", None) is None else float(report.overall),
+                    overall=None
+                    if getattr(report, "overall", None) is None
+                    else float(report.overall),
                     report_json=report_json,
                 )
             )
@@ -378,7 +394,13 @@ class PracticeService:
             for i, t in enumerate(kept):
                 s.add(
                     TurnRow(
-                        session_id=row.id, idx=i, speaker=t.speaker, text=t.text, trust=t.trust, depth=t.depth, meta=t.meta
+                        session_id=row.id,
+                        idx=i,
+                        speaker=t.speaker,
+                        text=t.text,
+                        trust=t.trust,
+                        depth=t.depth,
+                        meta=t.meta,
                     )
                 )
             s.commit()

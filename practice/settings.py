@@ -48,7 +48,9 @@ def load_settings() -> Settings:
     data_dir = Path(os.environ.get("RELPRACTICE_DATA_DIR") or REPO_ROOT / "data").expanduser()
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'relpractice.sqlite3'}"
     extra_dirs = tuple(
-        Path(p).expanduser() for p in os.environ.get("RELPRACTICE_SCENARIO_DIRS", "").split(":") if p
+        Path(p).expanduser()
+        for p in os.environ.get("RELPRACTICE_SCENARIO_DIRS", "").split(":")
+        if p
     )
     port = os.environ.get("CHROMA_PORT")
     return Settings(

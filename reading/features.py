@@ -49,10 +49,98 @@ _REFLECT_START = re.compile(
     r"so you|sounds like|it sounds|you feel|you're saying|it seems)\b",
     re.I,
 )
-_FIRST = frozenset({"jeg", "mig", "min", "mit", "mine", "vi", "os", "i", "me", "my", "we", "us", "our"})
+_FIRST = frozenset(
+    {"jeg", "mig", "min", "mit", "mine", "vi", "os", "i", "me", "my", "we", "us", "our"}
+)
 _SECOND = frozenset({"du", "dig", "din", "dit", "dine", "jer", "you", "your", "yours", "yourself"})
 STOP_WORDS = _STOP = frozenset(
-    ["og", "i", "at", "det", "er", "en", "den", "til", "på", "med", "for", "af", "som", "de", "der", "han", "hun", "jeg", "du", "vi", "dig", "mig", "ikke", "har", "var", "skal", "kan", "vil", "så", "men", "om", "hvad", "hvordan", "noget", "meget", "bare", "også", "lige", "nu", "her", "det's", "the", "a", "an", "and", "or", "to", "of", "in", "on", "at", "for", "with", "is", "are", "was", "were", "be", "been", "it", "this", "that", "you", "i", "we", "he", "she", "they", "me", "my", "your", "not", "do", "does", "did", "have", "has", "had", "so", "but", "if", "what", "how", "just", "really"]
+    [
+        "og",
+        "i",
+        "at",
+        "det",
+        "er",
+        "en",
+        "den",
+        "til",
+        "på",
+        "med",
+        "for",
+        "af",
+        "som",
+        "de",
+        "der",
+        "han",
+        "hun",
+        "jeg",
+        "du",
+        "vi",
+        "dig",
+        "mig",
+        "ikke",
+        "har",
+        "var",
+        "skal",
+        "kan",
+        "vil",
+        "så",
+        "men",
+        "om",
+        "hvad",
+        "hvordan",
+        "noget",
+        "meget",
+        "bare",
+        "også",
+        "lige",
+        "nu",
+        "her",
+        "det's",
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "to",
+        "of",
+        "in",
+        "on",
+        "at",
+        "for",
+        "with",
+        "is",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "it",
+        "this",
+        "that",
+        "you",
+        "i",
+        "we",
+        "he",
+        "she",
+        "they",
+        "me",
+        "my",
+        "your",
+        "not",
+        "do",
+        "does",
+        "did",
+        "have",
+        "has",
+        "had",
+        "so",
+        "but",
+        "if",
+        "what",
+        "how",
+        "just",
+        "really",
+    ]
 )
 
 SURFACE_NAMES: tuple[str, ...] = (
@@ -93,7 +181,9 @@ def marked_text(toks: Sequence[Token], raw: str) -> str:
     return " ".join(parts)
 
 
-def surface(item: Item, toks: Sequence[Token], prev_toks: Sequence[Token], cosine: float) -> list[float]:
+def surface(
+    item: Item, toks: Sequence[Token], prev_toks: Sequence[Token], cosine: float
+) -> list[float]:
     t = item.text.strip()
     n = max(len(toks), 1)
     prev = (item.previous_citizen or "").strip()

@@ -136,7 +136,8 @@ class Reader:
         self.scale = a["dense_scale"].astype(np.float32)
         self.gamma = float(self.manifest["dense_gamma"])
         self.blocks = [
-            TfidfBlock.from_arrays(a, prefix, analyzer, rng) for prefix, analyzer, rng in TFIDF_BLOCKS
+            TfidfBlock.from_arrays(a, prefix, analyzer, rng)
+            for prefix, analyzer, rng in TFIDF_BLOCKS
         ]
         self.heads: dict[str, dict[str, np.ndarray]] = {}
         for head in ("binary", "behaviour", "uptake"):
@@ -148,14 +149,20 @@ class Reader:
             }
         self.platt = a["binary_platt"].astype(np.float64)  # (heads, 2): a, b
         self.threshold = a["binary_threshold"].astype(np.float64)
-        self._word_terms = sorted(self.blocks[0].vocabulary, key=self.blocks[0].vocabulary.__getitem__)
+        self._word_terms = sorted(
+            self.blocks[0].vocabulary, key=self.blocks[0].vocabulary.__getitem__
+        )
         n_heads = self.heads["binary"]["bias"].shape[0]
-        if n_heads != len(BINARY_HEADS) or self.heads["behaviour"]["bias"].shape[0] != len(BEHAVIOURS):
+        if n_heads != len(BINARY_HEADS) or self.heads["behaviour"]["bias"].shape[0] != len(
+            BEHAVIOURS
+        ):
             raise ModelError(f"{npz}: the heads do not match the label sets; rebuild the model.")
 
     # ------------------------------------------------------------------ inference
 
-    def _logits(self, head: str, dense: np.ndarray, sparse: list[list[tuple[np.ndarray, np.ndarray]]]):
+    def _logits(
+        self, head: str, dense: np.ndarray, sparse: list[list[tuple[np.ndarray, np.ndarray]]]
+    ):
         h = self.heads[head]
         out = dense @ h["dense"] + h["bias"]
         for row in range(dense.shape[0]):
@@ -181,11 +188,18 @@ class Reader:
         upt = _softmax(self._logits("uptake", x, sparse).astype(np.float64))
         out = []
         for row, it in enumerate(items):
-            out.append(self._reading(it, toks[row], hits[row], sparse[0][row], pb[row], beh[row], upt[row]))
+            out.append(
+                self._reading(it, toks[row], hits[row], sparse[0][row], pb[row], beh[row], upt[row])
+            )
         return out
 
     def _evidence(
-        self, col: int, toks: Sequence[Token], hits: Sequence[Hit], word_row: tuple[np.ndarray, np.ndarray], text: str
+        self,
+        col: int,
+        toks: Sequence[Token],
+        hits: Sequence[Hit],
+        word_row: tuple[np.ndarray, np.ndarray],
+        text: str,
     ) -> tuple[tuple[str, ...], str]:
         move = BINARY_HEADS[col]
         scored: dict[str, float] = {}

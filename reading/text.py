@@ -136,7 +136,9 @@ def analyse(text: str, language: str = "da") -> list[Token]:
             neg_left = _NEG_WINDOW
         if word in reporters:
             rep_left = 6
-        if (word in others and len(out) <= 2) or (word in others and out[-2].text in {"at", "that"}):
+        if (word in others and len(out) <= 2) or (
+            word in others and out[-2].text in {"at", "that"}
+        ):
             other_clause = True
         last_end = m.end()
     return out

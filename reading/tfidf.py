@@ -90,5 +90,3 @@ class TfidfBlock:
         if len(terms) != len(idf):
             raise ValueError(f"{prefix}: {len(terms)} terms but {len(idf)} idf values")
         return cls(analyzer, ngram_range, {t: i for i, t in enumerate(terms)}, idf)
-
-

@@ -230,7 +230,9 @@ class EmbeddingCache:
 
     def embed(self, texts: list[str]) -> np.ndarray:
         keys = [self.key(t) for t in texts]
-        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self.store))
+        missing = list(
+            dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in self.store)
+        )
         if missing:
             emb = get_embedder()
             for i in range(0, len(missing), 256):
@@ -266,16 +268,28 @@ def fit_blocks(marked: list[str], raw: list[str], min_df: int = MIN_DF) -> list[
     for (_prefix, analyzer, rng), texts in zip(TFIDF_BLOCKS, (marked, raw), strict=True):
         kw = {"token_pattern": WORD_TOKEN} if analyzer == "word" else {}
         vec = TfidfVectorizer(
-            analyzer=analyzer, ngram_range=rng, sublinear_tf=True, min_df=min_df, lowercase=True, **kw
+            analyzer=analyzer,
+            ngram_range=rng,
+            sublinear_tf=True,
+            min_df=min_df,
+            lowercase=True,
+            **kw,
         )
         vec.fit(texts)
         blocks.append(
-            TfidfBlock(analyzer, rng, {k: int(v) for k, v in vec.vocabulary_.items()}, vec.idf_.astype(np.float64))
+            TfidfBlock(
+                analyzer,
+                rng,
+                {k: int(v) for k, v in vec.vocabulary_.items()},
+                vec.idf_.astype(np.float64),
+            )
         )
     return blocks
 
 
-def design(blocks: list[TfidfBlock], feats: Features, mean: np.ndarray, scale: np.ndarray, gamma: float):
+def design(
+    blocks: list[TfidfBlock], feats: Features, mean: np.ndarray, scale: np.ndarray, gamma: float
+):
     from scipy import sparse
 
     dense = sparse.csr_matrix((feats.dense - mean) / scale * gamma)
@@ -349,7 +363,12 @@ def prf(pred: np.ndarray, gold: np.ndarray) -> dict:
     p = tp / (tp + fp) if tp + fp else 0.0
     r = tp / (tp + fn) if tp + fn else 0.0
     f = 2 * p * r / (p + r) if p + r else 0.0
-    return {"precision": round(p, 3), "recall": round(r, 3), "f1": round(f, 3), "support": int(gold.sum())}
+    return {
+        "precision": round(p, 3),
+        "recall": round(r, 3),
+        "f1": round(f, 3),
+        "support": int(gold.sum()),
+    }
 
 
 def _oof_figures(
@@ -430,13 +449,17 @@ def fit_model(
     return Model(blocks, mean, scale, gamma, heads, pl, th, behaviour, uptake, constant, own)
 
 
-def _split(coef: np.ndarray, blocks: list[TfidfBlock], d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _split(
+    coef: np.ndarray, blocks: list[TfidfBlock], d: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Columns of a fitted coefficient matrix (classes, features) → dense, word, char parts."""
     nw = len(blocks[0].idf)
     return coef[:, :d].T, coef[:, d : d + nw].T, coef[:, d + nw :].T
 
 
-def _multinomial(model, classes: Sequence, blocks: list[TfidfBlock], d: int, gamma: float, scale: np.ndarray):
+def _multinomial(
+    model, classes: Sequence, blocks: list[TfidfBlock], d: int, gamma: float, scale: np.ndarray
+):
     order = [list(model.classes_).index(c) for c in classes]
     coef = model.coef_[order]
     bias = model.intercept_[order]
@@ -465,10 +488,18 @@ def export(model: Model, out_dir: Path, manifest_extra: dict) -> None:
     arrays.update(binary_dense=bd, binary_word=bw, binary_char=bc, binary_bias=bias)
     arrays["binary_platt"] = model.platt
     arrays["binary_threshold"] = model.threshold
-    for name, m, classes in (("behaviour", model.behaviour, BEHAVIOURS), ("uptake", model.uptake, (0, 1, 2))):
+    for name, m, classes in (
+        ("behaviour", model.behaviour, BEHAVIOURS),
+        ("uptake", model.uptake, (0, 1, 2)),
+    ):
         dd, ww, cc, bb = _multinomial(m, classes, model.blocks, d, model.gamma, model.scale)
-        arrays.update({f"{name}_dense": dd, f"{name}_word": ww, f"{name}_char": cc, f"{name}_bias": bb})
-    arrays = {k: (v.astype(np.float16) if k.endswith(("_word", "_char")) else v) for k, v in arrays.items()}
+        arrays.update(
+            {f"{name}_dense": dd, f"{name}_word": ww, f"{name}_char": cc, f"{name}_bias": bb}
+        )
+    arrays = {
+        k: (v.astype(np.float16) if k.endswith(("_word", "_char")) else v)
+        for k, v in arrays.items()
+    }
     out_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(out_dir / f"{MODEL_NAME}.npz", **arrays)
     manifest = {
@@ -477,10 +508,17 @@ def export(model: Model, out_dir: Path, manifest_extra: dict) -> None:
         "dense_gamma": model.gamma,
         "heads": list(BINARY_HEADS),
         "thresholds": {h: float(t) for h, t in zip(BINARY_HEADS, model.threshold, strict=True)},
-        "hyperparameters": {"C_binary": C_BINARY, "C_behaviour": C_BEHAVIOUR, "C_uptake": C_UPTAKE, "min_df": MIN_DF},
+        "hyperparameters": {
+            "C_binary": C_BINARY,
+            "C_behaviour": C_BEHAVIOUR,
+            "C_uptake": C_UPTAKE,
+            "min_df": MIN_DF,
+        },
         **manifest_extra,
     }
-    (out_dir / f"{MODEL_NAME}.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / f"{MODEL_NAME}.json").write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
 
 
 def data_hash(paths: Sequence[Path]) -> str:
@@ -494,12 +532,17 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m reading.train", description=__doc__.split("\n")[0])
     ap.add_argument("--out", type=Path, default=MODEL_DIR)
     ap.add_argument("--cache", type=Path, default=REPO / "data" / "cache")
-    ap.add_argument("--no-annomi", action="store_true", help="train the behaviour head on the corpus only")
+    ap.add_argument(
+        "--no-annomi", action="store_true", help="train the behaviour head on the corpus only"
+    )
     args = ap.parse_args(argv)
     files = corpus_files()
     corpus = load_jsonl(files)
     annomi = [] if args.no_annomi else load_annomi()
-    print(f"corpus {len(corpus)} turns from {len(files)} files; AnnoMI {len(annomi)} utterances", file=sys.stderr)
+    print(
+        f"corpus {len(corpus)} turns from {len(files)} files; AnnoMI {len(annomi)} utterances",
+        file=sys.stderr,
+    )
     cache = EmbeddingCache(args.cache)
     model = fit_model(corpus, annomi, cache, verbose=True)
     langs = Counter(r.language for r in corpus)
@@ -508,7 +551,11 @@ def main(argv: list[str] | None = None) -> int:
         args.out,
         {
             "trained": dt.date.today().isoformat(),
-            "corpus": {"turns": len(corpus), "languages": dict(langs), "sha256_16": data_hash(files)},
+            "corpus": {
+                "turns": len(corpus),
+                "languages": dict(langs),
+                "sha256_16": data_hash(files),
+            },
             "annomi_utterances": len(annomi),
             "own_data_oof": model.own_figures,
         },

@@ -35,7 +35,9 @@ def sign_in(at: AppTest, username: str = "pia", role: str = "practitioner"):
     return user
 
 
-def signed_in_app(timeout: float = 90, username: str = "pia", role: str = "practitioner") -> AppTest:
+def signed_in_app(
+    timeout: float = 90, username: str = "pia", role: str = "practitioner"
+) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=timeout)
     sign_in(at, username, role)
     return at

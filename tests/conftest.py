@@ -16,12 +16,21 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(autouse=True)
-def _isolate(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _isolate(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     if request.node.get_closest_marker("allow_real_llm") is None:
         monkeypatch.setenv("RELPRACTICE_BLOCK_REAL_LLM", "1")
     else:
         monkeypatch.delenv("RELPRACTICE_BLOCK_REAL_LLM", raising=False)
-    for var in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_MODEL", "DATABASE_URL", "CHROMA_HOST", "CHROMA_PORT"):
+    for var in (
+        "OPENAI_API_KEY",
+        "OPENAI_BASE_URL",
+        "OPENAI_MODEL",
+        "DATABASE_URL",
+        "CHROMA_HOST",
+        "CHROMA_PORT",
+    ):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("RELPRACTICE_DATA_DIR", str(tmp_path / "data"))
     # no background indexing threads outliving a test; search tests opt in with "sync"

@@ -75,8 +75,9 @@ class HandReader:
             out.append(hand_reading(text, behaviour, moves, language=language, quotes=quotes))
         return out
 
-
-    def read(self, text: str, previous_citizen: str | None = None, language: str = "da", *, extra=None) -> Reading:
+    def read(
+        self, text: str, previous_citizen: str | None = None, language: str = "da", *, extra=None
+    ) -> Reading:
         return self.read_many([(text, previous_citizen)], language)[0]
 
 

@@ -43,7 +43,9 @@ def test_llm_reply_is_shown_and_stored(monkeypatch: pytest.MonkeyPatch) -> None:
         assert _last_assistant(at).startswith("Det er ryggen. Den gør ondt.")
 
 
-def test_drifting_model_is_replaced_by_the_authored_line_and_said(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_drifting_model_is_replaced_by_the_authored_line_and_said(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from citizen.library import load_library
 
     authored = set(load_library().get("ledig-jonas-da").all_reply_lines())

@@ -9,7 +9,11 @@ from base import i18n
 
 
 def test_every_key_has_danish_and_english_text() -> None:
-    missing = [k for k, v in i18n.catalogue().items() if not (isinstance(v, dict) and v.get("da") and v.get("en"))]
+    missing = [
+        k
+        for k, v in i18n.catalogue().items()
+        if not (isinstance(v, dict) and v.get("da") and v.get("en"))
+    ]
     assert missing == []
 
 

@@ -75,7 +75,11 @@ def test_restart_and_resume(scenario_id) -> None:
     first = build_services(load_settings())
     user = first.practice.local_user()
     sid = first.practice.start(user, scenario_id).info.id
-    for text in ("Hej, velkommen. Hvordan har du det i dag?", "Det lyder tungt.", "Hvad er vigtigst for dig?"):
+    for text in (
+        "Hej, velkommen. Hvordan har du det i dag?",
+        "Det lyder tungt.",
+        "Hvad er vigtigst for dig?",
+    ):
         first.practice.send(user, sid, text)
     before = first.practice.view(user, sid)
     first.db.dispose()  # the process "dies"

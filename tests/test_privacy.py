@@ -265,7 +265,9 @@ def test_settings_page_offers_export_and_guarded_delete(world) -> None:
     from base.i18n import t
 
     svc, anna = world["svc"], world["anna"]
-    at = AppTest.from_file(str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90)
+    at = AppTest.from_file(
+        str(Path(__file__).resolve().parent.parent / "app.py"), default_timeout=90
+    )
     at.session_state["shell.user_id"] = anna.id
     at.run()
     at.switch_page("app_pages/settings.py").run()

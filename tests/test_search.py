@@ -207,6 +207,7 @@ def test_search_cannot_see_through_a_stale_index(svc, index, monkeypatch) -> Non
 
 def test_scoring_indexes_the_session_and_catch_up_finds_missed_ones(svc, monkeypatch) -> None:
     monkeypatch.setenv("RELPRACTICE_SEARCH_INDEX", "background")  # the app's default
+
     class FakeReport:
         rubric_version = "t"
         overall = 50.0

@@ -46,7 +46,10 @@ def test_growth_point_finds_own_good_moment_but_not_others(svc) -> None:
         svc,
         me,
         scenario_id,
-        ["Du skal møde op til aktivering mandag, ellers bliver din ydelse trukket.", "Har du virkelig været syg hele tiden?"],
+        [
+            "Du skal møde op til aktivering mandag, ellers bliver din ydelse trukket.",
+            "Har du virkelig været syg hele tiden?",
+        ],
     )
     report = CoachReport.model_validate_json(svc.practice.view(me, bad_sid).report_json)
     assert report.notes is not None

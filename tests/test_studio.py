@@ -34,11 +34,15 @@ def test_live_validation_names_field_and_reason() -> None:
 def test_unknown_field_is_reported() -> None:
     text = studio.set_fields(studio.template("en"), **{"persona.nickname": "Bo"})
     check = studio.check_text(text)
-    assert ("persona.nickname", "schema.extra_forbidden") in [(p.path, p.code) for p in check.errors]
+    assert ("persona.nickname", "schema.extra_forbidden") in [
+        (p.path, p.code) for p in check.errors
+    ]
 
 
 def test_set_fields_and_duplicate() -> None:
-    text = studio.set_fields(studio.template("da"), title="Poul på bænken", **{"persona.name": "Poul"})
+    text = studio.set_fields(
+        studio.template("da"), title="Poul på bænken", **{"persona.name": "Poul"}
+    )
     copy = studio.duplicate(text, author="Lærer Lis")
     data = yaml.safe_load(copy)
     assert data["id"] == "nyt-scenarie-da-copy"
@@ -51,7 +55,11 @@ def test_set_fields_and_duplicate() -> None:
 def test_translation_is_linked_and_flagged_until_translated() -> None:
     copy = studio.start_translation(studio.template("da"), "en")
     data = yaml.safe_load(copy)
-    assert (data["id"], data["language"], data["translation_of"]) == ("nyt-scenarie-en", "en", "nyt-scenarie-da")
+    assert (data["id"], data["language"], data["translation_of"]) == (
+        "nyt-scenarie-en",
+        "en",
+        "nyt-scenarie-da",
+    )
     check = studio.check_text(copy)
     assert check.ok
     assert "content.language_mismatch" in {w.code for w in check.warnings}
@@ -62,20 +70,48 @@ def test_translation_is_linked_and_flagged_until_translated() -> None:
 def test_publish_permissions(tmp_path: Path) -> None:
     text = studio.template("en")
     with pytest.raises(studio.StudioError, match="only educators"):
-        studio.publish(text, tmp_path, author="P", role="practitioner", allow_publish_setting=False, shipped_ids=set())
-    path = studio.publish(text, tmp_path, author="Eddie", role="educator", allow_publish_setting=False, shipped_ids=set())
+        studio.publish(
+            text,
+            tmp_path,
+            author="P",
+            role="practitioner",
+            allow_publish_setting=False,
+            shipped_ids=set(),
+        )
+    path = studio.publish(
+        text,
+        tmp_path,
+        author="Eddie",
+        role="educator",
+        allow_publish_setting=False,
+        shipped_ids=set(),
+    )
     assert yaml.safe_load(path.read_text())["author"] == "Eddie"
     # before accounts exist, a setting opens publishing
-    studio.publish(text, tmp_path, author="P", role="practitioner", allow_publish_setting=True, shipped_ids=set())
+    studio.publish(
+        text,
+        tmp_path,
+        author="P",
+        role="practitioner",
+        allow_publish_setting=True,
+        shipped_ids=set(),
+    )
 
 
 def test_publish_refuses_invalid_and_shipped_ids(tmp_path: Path) -> None:
     bad = studio.template("da").replace("difficulty: 1", "difficulty: 7")
     with pytest.raises(studio.StudioError, match="difficulty"):
-        studio.publish(bad, tmp_path, author="A", role="admin", allow_publish_setting=False, shipped_ids=set())
+        studio.publish(
+            bad, tmp_path, author="A", role="admin", allow_publish_setting=False, shipped_ids=set()
+        )
     with pytest.raises(studio.StudioError, match="shipped"):
         studio.publish(
-            studio.template("da"), tmp_path, author="A", role="admin", allow_publish_setting=False, shipped_ids={"nyt-scenarie-da"}
+            studio.template("da"),
+            tmp_path,
+            author="A",
+            role="admin",
+            allow_publish_setting=False,
+            shipped_ids={"nyt-scenarie-da"},
         )
     assert list(tmp_path.iterdir()) == []
 
@@ -99,7 +135,10 @@ def test_published_scenario_joins_the_library(tmp_path: Path) -> None:
     view = svc.practice.start(user, "nyt-scenarie-da")
     assert view.turns[0].text == "Hej. Jeg ved ikke helt, hvorfor jeg er her."
     svc.db.dispose()
-    assert "nyt-scenarie-da" in load_library(settings.library_dir, settings.user_scenario_dir).scenarios
+    assert (
+        "nyt-scenarie-da"
+        in load_library(settings.library_dir, settings.user_scenario_dir).scenarios
+    )
 
 
 def _studio_app() -> AppTest:
@@ -121,7 +160,9 @@ def test_studio_page_shows_problems_and_previews() -> None:
     assert "difficulty" in errors
     at.text_area(key="studio.yaml").set_value(text).run()
     assert not at.error
-    at.chat_input(key="studio.preview_input").set_value("Hej, velkommen. Hvordan har du det i dag?").run()
+    at.chat_input(key="studio.preview_input").set_value(
+        "Hej, velkommen. Hvordan har du det i dag?"
+    ).run()
     assert not at.exception, at.exception
     assert len(at.chat_message) == 3  # opening, the practitioner's words, the reply
     # a practitioner cannot publish without the setting

@@ -193,7 +193,6 @@ def render_report(
         and report.status == "ok"
         and st.button(t("report.judge.run", lang), key=f"{key_prefix}.judge")
     ):
-
         with st.status(t("report.judge.running", lang)) as status:
             try:
                 result = judge_transcript(transcript, report, judge_model)

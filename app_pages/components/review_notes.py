@@ -39,7 +39,6 @@ def render_review_notes(session_id: str, viewer, lang: str) -> None:
     st.subheader(t("notes.title", lang))
     turns: dict[int, str] = {}
     if any(c.turn_idx is not None for c in comments):
-
         try:
             view = shell.services().practice.view(viewer, session_id)
             turns = {i: tr.text for i, tr in enumerate(view.turns)}

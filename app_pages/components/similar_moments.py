@@ -17,7 +17,9 @@ def render_similar_moments(report, viewer, lang: str, *, session_id: str) -> Non
 
     found = []
     for point in growth[:3]:
-        hits = similar_good_moments(point.quote, report.language, viewer, k=1, exclude_session=session_id)
+        hits = similar_good_moments(
+            point.quote, report.language, viewer, k=1, exclude_session=session_id
+        )
         if hits:
             found.append((point, hits[0]))
     if not found:

@@ -7,6 +7,7 @@ fixtures can assert on it and so the UI can explain them.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,6 +58,15 @@ class _NoAliasLoader(yaml.SafeLoader):
                 None, None, "YAML aliases (*name) are not allowed in data files", event.start_mark
             )
         return super().compose_node(parent, index)
+
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The writable data folder: ``$RELPRACTICE_DATA_DIR``, default ``./data`` in the
+    repository (the database, the search index, caches, published scenarios)."""
+    return Path(os.environ.get("RELPRACTICE_DATA_DIR") or REPO_ROOT / "data").expanduser()
 
 
 def parse_yaml_text(text: str, file: str) -> tuple[Any, list[Problem]]:

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from base.datafiles import data_dir
 from citizen.moves import TRIGGER_KINDS, count_cues, cue_in, tokens
 from citizen.schema import Banded, Scenario
 
@@ -37,7 +38,6 @@ if TYPE_CHECKING:
     from citizen.engine import Decision
 
 log = logging.getLogger(__name__)
-REPO = Path(__file__).resolve().parent.parent
 
 TOPIC_THRESHOLD = 0.865  # e5-small cosine (query/query); below this no topic fits
 KEYWORD_BOOST = 0.03  # per topic keyword found in the turn
@@ -118,8 +118,7 @@ class ScenarioIndex:
 
 def _cache_dir() -> Path:
     """Where answer-line vectors are kept between runs (``$RELPRACTICE_DATA_DIR/cache``)."""
-    base = os.environ.get("RELPRACTICE_DATA_DIR") or str(REPO / "data")
-    return Path(base).expanduser() / "cache" / "scenario-lines"
+    return data_dir() / "cache" / "scenario-lines"
 
 
 def _slug(text: str) -> str:

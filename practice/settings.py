@@ -17,6 +17,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from base import datafiles
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -45,7 +47,7 @@ class Settings:
 
 
 def load_settings() -> Settings:
-    data_dir = Path(os.environ.get("RELPRACTICE_DATA_DIR") or REPO_ROOT / "data").expanduser()
+    data_dir = datafiles.data_dir()
     db_url = os.environ.get("DATABASE_URL") or f"sqlite:///{data_dir / 'relpractice.sqlite3'}"
     extra_dirs = tuple(
         Path(p).expanduser()

@@ -60,25 +60,20 @@ def ask(text: str, **kw) -> offline.Ask:
     return offline.Ask(vec=get_embedder().query(text), words=tuple(tokens(text)), **kw)
 
 
+def answer(scenario: Scenario, index: offline.ScenarioIndex, a: offline.Ask) -> offline.Composition:
+    """The reply to ``a`` at the start of a conversation (nothing said yet)."""
+    return offline.compose(scenario, index, a, used_lines=set(), used_replies=set())
+
+
 # -- disclosures follow the question ---------------------------------------------------
 def test_a_reveal_waits_for_its_topic(scenario: Scenario, index: offline.ScenarioIndex) -> None:
     assert index.reveal_topics[scenario.disclosure[2].reveal_lines[0]] == ("helbred",)
-    other = offline.compose(
-        scenario,
-        index,
-        ask("Hvordan har det været at være ledig?", topic="arbejde", new_depth=2),
-        used_lines=set(),
-        used_replies=set(),
+    other = answer(
+        scenario, index, ask("Hvordan har det været at være ledig?", topic="arbejde", new_depth=2)
     )
     assert other.main_kind == "topic"
     assert not any(SLEEP in p for p in other.parts)
-    asked = offline.compose(
-        scenario,
-        index,
-        ask("Hvordan har du det med din krop?", topic="helbred"),
-        used_lines=set(),
-        used_replies=set(),
-    )
+    asked = answer(scenario, index, ask("Hvordan har du det med din krop?", topic="helbred"))
     assert asked.main_kind == "reveal"
     assert any(SLEEP in p for p in asked.parts)
 
@@ -86,17 +81,9 @@ def test_a_reveal_waits_for_its_topic(scenario: Scenario, index: offline.Scenari
 def test_an_open_invitation_lets_a_pending_reveal_out(
     scenario: Scenario, index: offline.ScenarioIndex
 ) -> None:
-    c = offline.compose(
-        scenario,
-        index,
-        ask("Mm, fortæl mere.", invitation=True),
-        used_lines=set(),
-        used_replies=set(),
-    )
+    c = answer(scenario, index, ask("Mm, fortæl mere.", invitation=True))
     assert c.main_kind == "reveal"
-    not_invited = offline.compose(
-        scenario, index, ask("Mm, fortæl mere."), used_lines=set(), used_replies=set()
-    )
+    not_invited = answer(scenario, index, ask("Mm, fortæl mere."))
     assert not_invited.main_kind == "general"
 
 
@@ -119,9 +106,7 @@ def test_answer_lines_are_ranked_by_meaning(
     lines = topic.replies.mid
     assert len(lines) >= 2
     target = lines[-1]
-    c = offline.compose(
-        scenario, index, ask(target, topic="arbejde"), used_lines=set(), used_replies=set()
-    )
+    c = answer(scenario, index, ask(target, topic="arbejde"))
     assert c.parts[-1] == target  # the line closest to the turn, not the first authored one
 
 
@@ -129,12 +114,10 @@ def test_answer_lines_are_ranked_by_meaning(
 def test_no_warm_reaction_in_front_of_a_refusal(
     scenario: Scenario, index: offline.ScenarioIndex
 ) -> None:
-    c = offline.compose(
+    c = answer(
         scenario,
         index,
         ask("Hvem betyder noget for dig?", topic="datter", depth=0, reaction_move="reflection"),
-        used_lines=set(),
-        used_replies=set(),
     )
     assert c.main_kind == "guarded"
     assert c.reaction is None
@@ -153,12 +136,10 @@ def test_a_reaction_that_asks_back_stands_alone(
             }
         }
     )
-    c = offline.compose(
+    c = answer(
         sc,
         index,
         ask("Hvordan har det været at være ledig?", topic="arbejde", reaction_move="suspicion"),
-        used_lines=set(),
-        used_replies=set(),
     )
     assert c.parts == [question]
 
@@ -166,13 +147,7 @@ def test_a_reaction_that_asks_back_stands_alone(
 def test_a_reaction_to_a_general_line_is_said_alone(
     scenario: Scenario, index: offline.ScenarioIndex
 ) -> None:
-    c = offline.compose(
-        scenario,
-        index,
-        ask("Nå.", reaction_move="validation"),
-        used_lines=set(),
-        used_replies=set(),
-    )
+    c = answer(scenario, index, ask("Nå.", reaction_move="validation"))
     assert c.reaction is not None
     assert c.parts == [c.reaction]
 
@@ -188,10 +163,6 @@ def test_a_label_is_echoed_only_when_it_was_said(scenario: Scenario) -> None:
 
 
 # -- the engine: what a turn means in this conversation ---------------------------------
-def reader(**turns: tuple) -> HandReader:
-    return HandReader(dict(turns.values()))
-
-
 def test_own_words_need_the_citizens_words(scenario: Scenario) -> None:
     own = scenario.opening_line.split()
     word = max(own, key=len).strip(".,!?»«")
@@ -319,12 +290,8 @@ def test_a_reaction_that_echoes_an_unsaid_label_is_skipped(
         }
     )
     turn = "Du er jo en af dem, der aldrig kommer til noget."
-    c = offline.compose(
-        sc, index, ask(turn, reaction_move="labelling"), used_lines=set(), used_replies=set()
-    )
+    c = answer(sc, index, ask(turn, reaction_move="labelling"))
     assert c.reaction == plain
     said = f"Du er {label}."
-    c = offline.compose(
-        sc, index, ask(said, reaction_move="labelling"), used_lines=set(), used_replies=set()
-    )
+    c = answer(sc, index, ask(said, reaction_move="labelling"))
     assert c.reaction == echo

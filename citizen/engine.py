@@ -106,8 +106,6 @@ INVITING = frozenset(
 # less than other gains, and the scar heals faster
 REPAIR_DAMP = 0.5
 REPAIR_HEAL = 2
-# a label the practitioner quotes in order to reject it is not their label
-QUOTED_LABEL = 0.5
 
 # plan matching: keywords + similarity of the turn to the plan description. e5 cosine
 # similarities sit higher for Danish than for English text, hence per-language values:
@@ -327,7 +325,6 @@ class Citizen:
         self._embedder = embedder
         self._lock = threading.RLock()
         self._pending_parts: list[str] | None = None
-        self._own_words_said = False
 
     # -- construction ------------------------------------------------------------------
     @classmethod
@@ -402,7 +399,7 @@ class Citizen:
         reading = reader.read(text, previous, sc.language, extra=scenario_lexicon(sc))
         moves = classify(text, sc, reading)
         words = tokens(text)
-        self._refine(moves, reading, words)
+        own_words_said = self._own_words(moves, reading, words)
 
         index = offline.scenario_index(sc, self.embedder)
         vec = np.asarray(self.embedder.query(text), dtype=np.float32)
@@ -457,7 +454,7 @@ class Citizen:
             reaction_move=reaction_move,
             invitation=invitation,
             continue_topic=st.memory.topics[-1] if st.memory.topics else None,
-            own_words_said=self._own_words_said,
+            own_words_said=own_words_said,
             vec=vec,
             words=tuple(words),
         )
@@ -524,11 +521,11 @@ class Citizen:
         self._pending_parts = parts
         return decision
 
-    def _refine(self, moves: Moves, reading: Reading, words: list[str]) -> None:
-        """Corrections that need the conversation, not just the turn."""
-        # taking up the citizen's own words needs words the citizen actually said, or at
-        # least the scenario's own-words phrases (their vocabulary, in plain scope)
-        self._own_words_said = self._shares_citizen_words(words)
+    def _own_words(self, moves: Moves, reading: Reading, words: list[str]) -> bool:
+        """Whether the turn repeats words the citizen said in this conversation. Taking up the
+        citizen's own words needs those words, or at least the scenario's own-words phrases
+        (their vocabulary) in plain scope; otherwise the move is dropped."""
+        said = self._shares_citizen_words(words)
         own_phrases = {
             k.lower()
             for c in self.scenario.openers
@@ -536,29 +533,9 @@ class Citizen:
             for k in c.keywords
         }
         plain = {h.phrase.lower() for h in reading.lexicon_hits if h.plain}
-        if (
-            "uses_own_words" in moves.openers
-            and not self._own_words_said
-            and not own_phrases & plain
-        ):
+        if "uses_own_words" in moves.openers and not said and not own_phrases & plain:
             del moves.openers["uses_own_words"]
-        # a label quoted in order to reject it ("der står 'umotiveret', og det er jeg ikke
-        # enig i") is not the practitioner's label
-        if (
-            "labelling" in moves.triggers
-            and reading.scope.get("quoted", 0.0) >= QUOTED_LABEL
-            and (reading.has("transparency") or reading.has("affirms") or reading.has("repair"))
-        ):
-            del moves.triggers["labelling"]
-            moves.openers.setdefault("transparency", 1.0)
-        # "Hvis du selv skulle lave planen…" invites their plan; it proposes none
-        if (
-            moves.proposal
-            and reading.has("invites_solution")
-            and not reading.has("proposes_plan")
-            and not reading.has("directive")
-        ):
-            moves.proposal = False
+        return said
 
     def _shares_citizen_words(self, words: list[str]) -> bool:
         lang = self.scenario.language

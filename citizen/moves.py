@@ -81,6 +81,8 @@ KIND_TO_MOVE: dict[str, str] = {
 UNSURE_TRIGGER = 0.5
 CLEAR_OPENER = 0.8
 RELATIONAL = frozenset(m for m, k in MOVE_TO_KIND.items() if k in OPENER_KINDS)
+# a label the practitioner quotes (scope quoted at least this) to reject it is not their label
+QUOTED_LABEL = 0.5
 # a turn that puts a plan to the citizen: offered, set out as options, or dictated
 PROPOSAL_MOVES = ("proposes_plan", "offers_options", "directive")
 PROPOSAL_CODES = frozenset({"advice", "negotiation", "options"})
@@ -293,9 +295,25 @@ def classify(text: str, scenario: Scenario, reading: Reading) -> Moves:
         _bump(moves.openers, "open_question", 1.0)
     if reading.behaviour in REFLECTION_CODES:
         _bump(moves.openers, "reflection", 1.0)
+    # a label quoted in order to reject it ("der står 'umotiveret', og det er jeg ikke enig
+    # i") is not the practitioner's label: it is openness about what the file says
+    if (
+        "labelling" in moves.triggers
+        and reading.scope.get("quoted", 0.0) >= QUOTED_LABEL
+        and any(reading.has(m) for m in ("transparency", "affirms", "repair"))
+    ):
+        del moves.triggers["labelling"]
+        _bump(moves.openers, "transparency", 1.0)
     moves.proposal = (
         any(reading.has(m) for m in PROPOSAL_MOVES) or reading.behaviour in PROPOSAL_CODES
     )
+    # "Hvis du selv skulle lave planen…" invites their own plan; it proposes none
+    if (
+        reading.has("invites_solution")
+        and not reading.has("proposes_plan")
+        and not reading.has("directive")
+    ):
+        moves.proposal = False
     moves.dictated = reading.has("directive")
     if any_cue(tokens(text), META, scenario.language):
         moves.meta = True

@@ -16,7 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import shell
-from base.i18n import t
+from base.i18n import t, tn
 from practice.access import AccessDenied
 from practice.classroom import ClassroomService, join_link, rubric_labels
 from practice.review import principle_titles
@@ -232,7 +232,7 @@ def debrief_tab(info) -> None:
         st.info(t("classroom.debrief.empty", lang))
     for p in d.pitfalls:
         st.markdown(
-            f"- {t('classroom.debrief.pitfall_line', lang, label=p.label, n=p.count, k=p.students)} "
+            f"- {tn('classroom.debrief.pitfall_line', lang, p.count, label=p.label, k=p.students)} "
             f"· _{t(f'classroom.debrief.kind.{p.kind}', lang)}_"
         )
         if p.example:

@@ -16,6 +16,7 @@ from app_pages import shell
 from app_pages.components import chat
 from app_pages.components.report_view import render_report
 from base.i18n import t
+from base.models import Transcript
 from coach.schema import CoachReport
 from practice.access import AccessDenied
 from practice.classroom import ClassroomError, ClassroomService, normalise_code
@@ -99,7 +100,7 @@ def conversation(info, user, member) -> None:
     chat.render_turns(view.turns, lang)
     if view.info.status == "ended":
         st.success(t("join.ended", lang))
-        show_report(user, session_id, view.report_json)
+        show_report(user, session_id, view.report_json, view.transcript())
         return
     if view.pending is not None:
         st.warning(t("join.pending", lang))
@@ -115,12 +116,19 @@ def conversation(info, user, member) -> None:
         st.rerun()
 
 
-def show_report(user, session_id: str, report_json: str | None) -> None:
+def show_report(
+    user, session_id: str, report_json: str | None, transcript: Transcript | None = None
+) -> None:
 
     if report_json is None:
         with st.status(t("join.scoring", lang)):
             report_json = svc.practice.score(user, session_id)
-    render_report(CoachReport.model_validate_json(report_json), lang, key_prefix="join.report")
+    render_report(
+        CoachReport.model_validate_json(report_json),
+        lang,
+        key_prefix="join.report",
+        transcript=transcript,
+    )
 
 
 def main() -> None:

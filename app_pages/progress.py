@@ -141,4 +141,4 @@ if len(family) > 1:
             for i, (speaker, text) in enumerate(side.turns):
                 role = "user" if speaker == "practitioner" else "assistant"
                 with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
-                    st.markdown(f"`#{i}` {text}")
+                    st.markdown(f"`#{i + 1}` {text}")

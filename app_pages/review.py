@@ -16,6 +16,7 @@ import streamlit as st
 from app_pages import shell
 from app_pages.components.review_notes import render_share_control
 from base.i18n import t
+from coach.export import behaviour_text, move_text, turn_label
 from practice.access import AccessDenied, anonymise
 from practice.review import (
     AGREE_TOLERANCE,
@@ -34,12 +35,6 @@ def review_error(exc: ReviewError) -> str:
     key = f"review.error.{exc.code}"
     text = t(key, lang)
     return text if text != key else str(exc)
-
-
-def behaviour_name(label: str) -> str:
-    key = f"report.behaviour.{label}"
-    text = t(key, lang)
-    return label if text == key else text
 
 
 def owner_label(item_owner: str, class_id: str | None, reveal: bool) -> str:
@@ -251,12 +246,12 @@ def transcript(turns, report: dict | None, by_turn: dict) -> None:
         with st.chat_message(role, avatar="🧑‍💼" if role == "user" else "🙂"):
             st.markdown(turn.text)
             if turn.speaker == "practitioner":
-                bits = [f"#{idx}"]
+                bits = [turn_label(idx, lang)]  # 1-based, as on the report and in exports
                 label = behaviours[idx] if idx < len(behaviours) else None
                 if label:
-                    bits.append(f"**{behaviour_name(label)}**")
+                    bits.append(f"**{behaviour_text(label, lang)}**")
                 if idx < len(flags) and flags[idx]:
-                    bits.append(", ".join(f"`{f}`" for f in flags[idx]))
+                    bits.append(", ".join(move_text(f, lang) for f in flags[idx]))
                 st.caption(" · ".join(bits))
                 for title, ev in evidence.get(idx, []):
                     mark = "✅" if ev.get("polarity") == "for" else "⚠️"
@@ -351,7 +346,7 @@ def comment_form(session_id: str, turns) -> None:
         if i < 0:
             return t("review.whole_session", lang)
         text = turns[i].text
-        return f"#{i}: {text[:60]}{'…' if len(text) > 60 else ''}"
+        return f"{turn_label(i, lang)}: {text[:60]}{'…' if len(text) > 60 else ''}"
 
     with st.form("review.comment_form", clear_on_submit=True):
         turn = st.selectbox(

@@ -7,6 +7,8 @@ test suite checks both.
 
     t("practice.start", "da")            -> "Start samtalen"
     t("practice.turns", "en", n=3)       -> "3 turns"
+    tn("report.export.times", "da", 1)    -> "1 gang"   (the key's ``.one`` form when n == 1)
+    fmt_number(0.5, "da", digits=2)       -> "0,50"     (decimal comma in Danish)
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import functools
 from pathlib import Path
 
 import yaml
+from babel.numbers import format_decimal
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 UI_LANGUAGES = ("da", "en")
@@ -40,3 +43,22 @@ def t(key: str, lang: str, /, **fmt: object) -> str:
         return key
     text = entry.get(lang) or entry.get("en") or key
     return text.format(**fmt) if fmt else text
+
+
+def tn(key: str, lang: str, n: int, /, **fmt: object) -> str:
+    """`t` for a count: ``key.one`` when ``n == 1`` and that key exists, else ``key``; ``n``
+    is passed on as ``{n}``. So "1 gang" / "2 gange", "1 time" / "2 times"."""
+    one = f"{key}.one"
+    if n == 1 and one in catalogue():
+        key = one
+    return t(key, lang, n=n, **fmt)
+
+
+def fmt_number(value: float | None, lang: str, digits: int = 0, *, pct: bool = False) -> str:
+    """A number as the reader writes it: ``0,45`` in Danish, ``0.45`` in English; ``digits``
+    decimals; ``pct`` adds " %". None is shown as "–"."""
+    if value is None:
+        return "–"
+    pattern = "0." + "0" * digits if digits > 0 else "0"
+    text = format_decimal(value, format=pattern, locale=lang if lang in UI_LANGUAGES else "en")
+    return f"{text} %" if pct else text

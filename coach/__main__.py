@@ -141,7 +141,8 @@ def cmd_score(args: argparse.Namespace) -> int:
             if args.export and out_dir is not None:
                 out_dir.mkdir(parents=True, exist_ok=True)
                 fn = {"md": export.to_markdown, "docx": export.to_docx, "pdf": export.to_pdf}
-                (out_dir / f"{path.stem}.{args.export}").write_bytes(fn[args.export](report))
+                data = fn[args.export](report, transcript=transcript)
+                (out_dir / f"{path.stem}.{args.export}").write_bytes(data)
         if bar is not None:
             bar.update(1)
     if bar is not None:

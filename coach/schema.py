@@ -243,9 +243,53 @@ class OwnershipEvent(Strict):
 
 
 class Ownership(Strict):
+    """Who first named the problem, who first proposed a plan, and whose plan was adopted."""
+
     problem: OwnershipEvent
     plan: OwnershipEvent
+    adopted_plan: OwnershipEvent = Field(
+        default_factory=OwnershipEvent,
+        description="whose proposal the plan agreed at the end is (turn: where it was first put)",
+    )
     method: str
+
+
+PatternKind = Literal[
+    "asked_and_listened",
+    "asked_not_listened",
+    "citizen_plan_followed",
+    "plan_taken_over",
+    "shelved_idea",
+    "rupture_and_repair",
+    "rupture_unrepaired",
+    "gaming",
+]
+
+
+class Pattern(Strict):
+    """A pattern of the conversation that no single turn shows, with the turns that show it."""
+
+    kind: PatternKind
+    turns: list[int] = Field(description="the turns that show the pattern, in order")
+    quotes: list[str] = Field(description="verbatim quotes of those turns")
+    text: str = Field(description="what happened, in the report's language")
+
+
+class ConversationSignals(Strict):
+    """Conversation-level figures behind the patterns and the overall score."""
+
+    practitioner_word_share: float = Field(ge=0, le=1)
+    mean_practitioner_words: float = Field(ge=0)
+    mean_citizen_words: float = Field(ge=0)
+    open_asks: int = Field(ge=0, description="what-matters, strengths or their-view questions")
+    open_asks_taken_up: int = Field(ge=0, description="... whose answer the worker took up")
+    citizen_ideas: int = Field(ge=0)
+    citizen_ideas_shelved: int = Field(ge=0)
+    follow_through: float | None = Field(
+        default=None, ge=0, le=1, description="how much of the citizen's idea reached the plan"
+    )
+    ruptures: int = Field(ge=0)
+    repairs: int = Field(ge=0)
 
 
 class TrustPoint(Strict):
@@ -321,6 +365,9 @@ class CoachReport(Strict):
     message: str = ""
     practitioner_turns: int
     overall: float | None = Field(default=None, ge=0, le=100)
+    overall_band: tuple[float, float] | None = Field(
+        default=None, description="the overall's uncertainty band (low, high), 0-100"
+    )
     principles: list[PrincipleScore]
     summary: MitiSummary
     ownership: Ownership
@@ -329,6 +376,8 @@ class CoachReport(Strict):
     turn_flags: list[list[str]] = Field(
         default_factory=list, description="per turn, the moves the reading found present"
     )
+    signals: ConversationSignals | None = None
+    patterns: list[Pattern] = Field(default_factory=list)
     notes: SupervisionNotes | None = None
     judge: JudgeResult | None = None
 

@@ -31,16 +31,17 @@ rules are data in ``rubric/relational-<lang>.yaml``):
 
 from __future__ import annotations
 
-import functools
 import itertools
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from base.i18n import t
 from base.models import Transcript
+from coach.overall import features, get_model
 from coach.rubric import load_rubric
 from coach.schema import (
     CoachReport,
@@ -49,15 +50,15 @@ from coach.schema import (
     MitiMetric,
     MitiSummary,
     Ownership,
-    OwnershipEvent,
     Principle,
     PrincipleScore,
     Rubric,
     TrustPoint,
 )
-from reading import BEHAVIOURS, Reading, get_reader
+from coach.signals import analyse
+from coach.turns import CoachTurn, quote
+from reading import BEHAVIOURS, get_reader
 
-MAX_QUOTE = 220
 MAX_EVIDENCE_PER_POLARITY = 5
 MIN_PRACTITIONER_TURNS = 3
 TRUST_GAIN = 5.0  # evidence weight per unit of trust change
@@ -72,56 +73,6 @@ MITI_THRESHOLDS = {
 }
 
 
-# --------------------------------------------------------------------------- quoting
-
-
-def quote(text: str, start: int = 0, end: int | None = None) -> str:
-    """A verbatim substring of `text` around [start, end): the sentence(s), at most MAX_QUOTE."""
-    end = len(text) if end is None else end
-    q = text[start:end].strip()
-    if len(q) <= MAX_QUOTE:
-        return q
-    cut = q[:MAX_QUOTE]
-    space = cut.rfind(" ")
-    return cut[: space if space > MAX_QUOTE // 2 else MAX_QUOTE].rstrip()
-
-
-# --------------------------------------------------------------------------- matching
-
-
-@dataclass
-class _Turn:
-    """A practitioner turn and its reading."""
-
-    index: int
-    text: str
-    reading: Reading
-
-    @property
-    def label(self) -> str:
-        return self.reading.behaviour
-
-    @property
-    def moves(self) -> frozenset[str]:
-        return self.reading.present
-
-    def has(self, move: str) -> bool:
-        m = self.reading.moves.get(move)
-        return bool(m and m.present)
-
-    def p(self, move: str) -> float:
-        m = self.reading.moves.get(move)
-        return float(m.p) if m else 0.0
-
-    def quote_for(self, move: str) -> str:
-        """The sentence carrying the move (verbatim, at most MAX_QUOTE), else the turn."""
-        q = self.reading.quote_for(move).strip()
-        start = self.text.find(q) if q else -1
-        if start < 0:
-            return quote(self.text)
-        return quote(self.text, start, start + len(q))
-
-
 @dataclass(frozen=True)
 class _Match:
     quote: str
@@ -129,7 +80,7 @@ class _Match:
     what: str  # the behaviour code or move that matched
 
 
-def _match(hook: Hook, turn: _Turn) -> _Match | None:
+def _match(hook: Hook, turn: CoachTurn) -> _Match | None:
     """How strongly the hook matches the turn's reading, and what to quote; None: no match."""
     if any(turn.has(m) for m in hook.unless_moves):
         return None
@@ -142,92 +93,9 @@ def _match(hook: Hook, turn: _Turn) -> _Match | None:
     return best
 
 
-def _strongest_move(turn: _Turn, moves: Sequence[str]) -> str | None:
+def _strongest_move(turn: CoachTurn, moves: Sequence[str]) -> str | None:
     present = [m for m in moves if turn.has(m)]
     return max(present, key=turn.p) if present else None
-
-
-# --------------------------------------------------------------------------- ownership
-
-_CITIZEN_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
-
-
-@functools.cache
-def _citizen_cues(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    return tuple(re.compile(p, re.IGNORECASE) for p in patterns)
-
-
-def _citizen_names(patterns: list[str], text: str) -> tuple[str, str] | None:
-    """(quote, cue) when a citizen turn matches one of the rubric's citizen cues.
-
-    Citizen turns only: the reading covers practitioner turns, and the citizen side of
-    ownership is still read with the rubric's regular expressions."""
-    for pat in _citizen_cues(tuple(patterns)):
-        m = pat.search(text)
-        if m:
-            for s in _CITIZEN_SENTENCE.finditer(text):
-                if s.start() <= m.start() < s.end():
-                    return quote(text, s.start(), s.end()), m.group(0)
-            return quote(text), m.group(0)
-    return None
-
-
-def _is_statement(sentence: str) -> bool:
-    return not sentence.rstrip().endswith("?")
-
-
-def ownership(transcript: Transcript, turns: dict[int, _Turn], rubric: Rubric) -> Ownership:
-    """Who first named the problem, and who first named the plan.
-
-    Walks the turns in order; the first turn that names it wins.
-
-    - A CITIZEN turn names the problem when it matches one of the rubric's
-      ``ownership.citizen_problem`` cues (first-person problem statements), and the plan
-      with ``citizen_plan`` cues ("jeg vil gerne", "what would help is").
-    - A PRACTITIONER turn is read only through its reading: it names the problem when one
-      of the moves in ``practitioner_problem`` (labelling, jargon) is present and the
-      sentence carrying it is a statement, not a question; it names the plan when one of
-      the moves in ``practitioner_plan`` (directive, proposes_plan, offers_options) is
-      present, or its behaviour code is in ``practitioner_plan_labels`` (advice /
-      options) with at least ``practitioner_plan_min_confidence``. (AnnoMI's
-      *negotiation* also covers goal-setting questions such as "what could be a first
-      step?", so it is not counted as the worker proposing a plan.)
-    """
-    own = rubric.ownership
-    problem = OwnershipEvent()
-    plan = OwnershipEvent()
-    for i, tr in enumerate(transcript.turns):
-        if tr.speaker == "citizen":
-            if problem.by is None and (found := _citizen_names(own.citizen_problem, tr.text)):
-                problem = OwnershipEvent(by="citizen", turn=i, quote=found[0], cue=found[1])
-            if plan.by is None and (found := _citizen_names(own.citizen_plan, tr.text)):
-                plan = OwnershipEvent(by="citizen", turn=i, quote=found[0], cue=found[1])
-        elif (turn := turns.get(i)) is not None:
-            if problem.by is None:
-                stated = [m for m in own.practitioner_problem if _is_statement(turn.quote_for(m))]
-                move = _strongest_move(turn, stated)
-                if move is not None:
-                    problem = OwnershipEvent(
-                        by="practitioner", turn=i, quote=turn.quote_for(move), cue=move
-                    )
-            if plan.by is None:
-                move = _strongest_move(turn, own.practitioner_plan)
-                if move is not None:
-                    plan = OwnershipEvent(
-                        by="practitioner", turn=i, quote=turn.quote_for(move), cue=move
-                    )
-                elif (
-                    turn.label in own.practitioner_plan_labels
-                    and turn.reading.confidence >= own.practitioner_plan_min_confidence
-                ):
-                    plan = OwnershipEvent(
-                        by="practitioner", turn=i, quote=quote(turn.text), cue=turn.label
-                    )
-        if problem.by and plan.by:
-            break
-    return Ownership(
-        problem=problem, plan=plan, method=t("report.ownership.method", rubric.language)
-    )
 
 
 # --------------------------------------------------------------------------- MITI
@@ -240,7 +108,7 @@ def _level(metric: str, value: float | None) -> str | None:
     return "good" if value >= good else "fair" if value >= fair else "below_fair"
 
 
-def miti_summary(prac: list[_Turn], rubric: Rubric) -> MitiSummary:
+def miti_summary(prac: list[CoachTurn], rubric: Rubric) -> MitiSummary:
     """MITI figures from the readings: behaviour codes for the counts, the rubric's ``miti``
     move lists for the adherent / non-adherent behaviours."""
     miti = rubric.miti
@@ -356,7 +224,7 @@ def _trust_extreme(
 
 def _score_principle(
     p: Principle,
-    prac: list[_Turn],
+    prac: list[CoachTurn],
     own: Ownership,
     trust: list[TrustPoint],
     transcript: Transcript,
@@ -416,7 +284,8 @@ def _score_principle(
             )
             tally.add("against", SIGNAL_WEIGHT["opening"], ev, t("report.signal.opening_bad", lang))
 
-    for signal, event in (("ownership_problem", own.problem), ("ownership_plan", own.plan)):
+    plan = own.adopted_plan if own.adopted_plan.by is not None else own.plan
+    for signal, event in (("ownership_problem", own.problem), ("ownership_plan", plan)):
         if signal in p.signals and event.by is not None and event.turn is not None:
             polarity = "for" if event.by == "citizen" else "against"
             key = f"report.signal.{signal}.{event.by}"
@@ -540,36 +409,42 @@ def reader_name(reader: object) -> str:
     return str(getattr(reader, "name", None) or type(reader).__name__)
 
 
-def read_turns(transcript: Transcript, reader: object) -> list[_Turn]:
+def read_turns(transcript: Transcript, reader: object) -> list[CoachTurn]:
     """Every practitioner turn with its reading; one batched ``read_many`` call."""
     idx = [i for i, tr in enumerate(transcript.turns) if tr.speaker == "practitioner"]
     if not idx:
         return []
     items = [(transcript.turns[i].text, transcript.previous_citizen(i)) for i in idx]
     readings = list(reader.read_many(items, transcript.language))  # type: ignore[attr-defined]
-    return [_Turn(i, transcript.turns[i].text, r) for i, r in zip(idx, readings, strict=True)]
+    return [CoachTurn(i, transcript.turns[i].text, r) for i, r in zip(idx, readings, strict=True)]
 
 
 def score_transcript(
-    transcript: Transcript, *, rubric: Rubric | None = None, reader: object | None = None
+    transcript: Transcript,
+    *,
+    rubric: Rubric | None = None,
+    reader: object | None = None,
+    calibrated: bool = True,
 ) -> CoachReport:
     """Score one transcript. Offline; the reader is called once for all practitioner turns.
 
     ``reader`` is anything with ``read_many(items, language) -> list[Reading]`` (default:
-    :func:`reading.get_reader`)."""
+    :func:`reading.get_reader`). With ``calibrated`` (default) and a trained
+    ``coach/models/overall.json``, the overall and the principle scores come from the learned
+    mapping (:mod:`coach.overall`); otherwise from the rubric formula below."""
     lang = transcript.language
     rubric = rubric or load_rubric(lang)
     reader = reader or get_reader()
 
     prac = read_turns(transcript, reader)
-    by_index = {tr.index: tr for tr in prac}
     behaviours: list[str | None] = [None] * len(transcript.turns)
     turn_flags: list[list[str]] = [[] for _ in transcript.turns]
     for tr in prac:
         behaviours[tr.index] = tr.label
         turn_flags[tr.index] = sorted(tr.moves)
 
-    own = ownership(transcript, by_index, rubric)
+    analysis = analyse(transcript, prac, rubric)
+    own = analysis.ownership
     trust = [
         TrustPoint(turn=i, trust=round(tr.trust, 3))
         for i, tr in enumerate(transcript.turns)
@@ -601,10 +476,24 @@ def score_transcript(
     principles = [
         _score_principle(p, prac, own, trust, transcript, lang) for p in rubric.principles
     ]
+    overall = overall_score(principles, summary, rubric)
+    band = None
+    model = get_model() if calibrated else None
+    if model is not None:
+        x = features(prac, analysis, {p.id: p.raw for p in principles}, miti_attainment(summary))
+        pred = model.predict(x, len(prac))
+        overall, band = pred.overall, pred.band
+        principles = [
+            p.model_copy(update={"score": pred.principles[p.id], "raw": pred.principle_raw[p.id]})
+            for p in principles
+        ]
     return CoachReport(
         status="ok",
-        overall=overall_score(principles, summary, rubric),
+        overall=overall,
+        overall_band=band,
         principles=principles,
+        signals=analysis.signals,
+        patterns=analysis.patterns,
         **common,
     )
 
@@ -620,3 +509,27 @@ def overall_score(principles: list[PrincipleScore], summary: MitiSummary, rubric
     if miti is None:
         return round(100 * part, 1)
     return round(100 * ((1 - rubric.miti_weight) * part + rubric.miti_weight * miti), 1)
+
+
+def conversation_features(
+    transcript: Transcript, *, rubric: Rubric | None = None, reader: object | None = None
+) -> np.ndarray | None:
+    """The row of :data:`coach.overall.FEATURES` for one conversation (None: no
+    practitioner turns). What ``python -m coach.train`` fits the calibrated overall on."""
+    rubric = rubric or load_rubric(transcript.language)
+    prac = read_turns(transcript, reader or get_reader())
+    if not prac:
+        return None
+    analysis = analyse(transcript, prac, rubric)
+    trust = [
+        TrustPoint(turn=i, trust=round(tr.trust, 3))
+        for i, tr in enumerate(transcript.turns)
+        if tr.speaker == "citizen" and tr.trust is not None
+    ]
+    raws = {
+        p.id: _score_principle(
+            p, prac, analysis.ownership, trust, transcript, transcript.language
+        ).raw
+        for p in rubric.principles
+    }
+    return features(prac, analysis, raws, miti_attainment(miti_summary(prac, rubric)))

@@ -123,6 +123,12 @@ def test_export_writes_files(files, tmp_path: Path, capsys) -> None:
     assert main(["score", str(files["rel"]), "--export", "md", "--out", str(out)]) == 0
     md = (out / "da_relational.md").read_text(encoding="utf-8")
     assert md.startswith("# Feedback på samtalen")
+    # the export carries the whole transcript the CLI read
+    tr, _ = load_transcript(files["rel"])
+    assert tr is not None
+    assert "## Samtalen" in md
+    for turn in tr.turns:
+        assert turn.text in md
 
 
 def test_module_runs_as_a_program(files) -> None:

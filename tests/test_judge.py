@@ -180,7 +180,7 @@ def test_judge_is_shown_beside_the_offline_scores_in_exports(reader) -> None:
     tr = load("en_system")
     report = score_transcript(tr, reader=reader)
     model = ScriptedModel(function=lambda m, i: reply(5, "not in the transcript at all"))
-    md = to_markdown(with_judge(report, tr, model)).decode()
+    md = to_markdown(with_judge(report, tr, model), transcript=tr).decode()
     assert "## LLM judge (indicative, never replaces the score)" in md
     assert "quote not found in the transcript – discarded" in md
     assert f"Overall relational score: {report.overall:.0f}/100" in md

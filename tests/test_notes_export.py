@@ -20,11 +20,15 @@ VOICE = "Jeg følte mig hørt – især da hun spurgte til min mor. Æbleskiver 
 
 
 @pytest.fixture(scope="module")
-def report() -> CoachReport:
-    tr = Transcript.model_validate_json(
+def transcript() -> Transcript:
+    return Transcript.model_validate_json(
         (FIXTURES / "da_relational.json").read_text(encoding="utf-8")
     )
-    return coach_session(tr, reader=get_reader(), citizen_voice=VOICE)
+
+
+@pytest.fixture(scope="module")
+def report(transcript: Transcript) -> CoachReport:
+    return coach_session(transcript, reader=get_reader(), citizen_voice=VOICE)
 
 
 def pdf_text(data: bytes, tmp_path: Path) -> str | None:
@@ -43,10 +47,16 @@ def pdf_text(data: bytes, tmp_path: Path) -> str | None:
     return None
 
 
-def test_markdown_has_every_section(report: CoachReport) -> None:
-    md = export.to_markdown(report).decode("utf-8")
+def test_markdown_has_every_section(report: CoachReport, transcript: Transcript) -> None:
+    md = export.to_markdown(report, transcript=transcript).decode("utf-8")
     assert md.startswith("# Feedback på samtalen")
-    for heading in ("## Principper", "## MITI-opsummering", "## Ejerskab", "## Supervisionsnoter"):
+    for heading in (
+        "## Principper",
+        "## MITI-opsummering",
+        "## Ejerskab",
+        "## Supervisionsnoter",
+        "## Samtalen",
+    ):
         assert heading in md
     assert "v2.0.0" in md  # rubric version recorded
     for ps in report.principles:
@@ -59,10 +69,10 @@ def test_markdown_has_every_section(report: CoachReport) -> None:
     assert export.to_markdown(report, "en").decode().startswith("# Feedback on the conversation")
 
 
-def test_docx_opens_and_contains_the_report(report: CoachReport) -> None:
+def test_docx_opens_and_contains_the_report(report: CoachReport, transcript: Transcript) -> None:
     import docx
 
-    data = export.to_docx(report)
+    data = export.to_docx(report, transcript=transcript)
     assert data[:2] == b"PK"
     doc = docx.Document(io.BytesIO(data))
     text = "\n".join(p.text for p in doc.paragraphs)
@@ -75,8 +85,10 @@ def test_docx_opens_and_contains_the_report(report: CoachReport) -> None:
     assert len(doc.tables) >= 2  # principles + MITI
 
 
-def test_pdf_is_a_pdf_with_danish_text(report: CoachReport, tmp_path: Path) -> None:
-    data = export.to_pdf(report)
+def test_pdf_is_a_pdf_with_danish_text(
+    report: CoachReport, transcript: Transcript, tmp_path: Path
+) -> None:
+    data = export.to_pdf(report, transcript=transcript)
     assert data.startswith(b"%PDF")
     assert data.rstrip().endswith(b"%%EOF")
     text = pdf_text(data, tmp_path)
@@ -89,9 +101,11 @@ def test_pdf_is_a_pdf_with_danish_text(report: CoachReport, tmp_path: Path) -> N
         assert "Æbleskiver og ørred på Ærø" in flat
 
 
-def test_pdf_falls_back_to_a_builtin_font(report: CoachReport, tmp_path: Path, monkeypatch) -> None:
+def test_pdf_falls_back_to_a_builtin_font(
+    report: CoachReport, transcript: Transcript, tmp_path: Path, monkeypatch
+) -> None:
     monkeypatch.setattr(export, "find_unicode_font", lambda: None)
-    data = export.to_pdf(report)
+    data = export.to_pdf(report, transcript=transcript)
     assert data.startswith(b"%PDF")
     text = pdf_text(data, tmp_path)
     if text is not None:
@@ -103,6 +117,6 @@ def test_pdf_falls_back_to_a_builtin_font(report: CoachReport, tmp_path: Path, m
 def test_exports_of_an_empty_session(fn) -> None:
     tr = Transcript(language="en", turns=[Turn(speaker="citizen", text="Hello?")])
     report = coach_session(tr, reader=get_reader())
-    data = fn(report)
+    data = fn(report, transcript=tr)
     assert isinstance(data, bytes)
     assert len(data) > 100

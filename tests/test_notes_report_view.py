@@ -111,3 +111,44 @@ def test_download_callables_make_the_files() -> None:
     assert _export_callable(report, "en", "md")().startswith(b"# Feedback on the conversation")
     assert _export_callable(report, "da", "docx")()[:2] == b"PK"
     assert _export_callable(report, "en", "pdf")().startswith(b"%PDF")
+
+
+def test_report_page_says_what_the_exports_say() -> None:
+    """Band, patterns, adopted plan, uncertain marks, 1-based turns and words, not codes."""
+    import re
+
+    from base.i18n import fmt_number
+    from coach.schema import OwnershipEvent, Pattern
+
+    tr = Transcript.model_validate_json(
+        (FIXTURES / "da_relational.json").read_text(encoding="utf-8")
+    )
+    report = coach_session(tr, reader=get_reader())
+    p0 = report.principles[0]
+    report = report.model_copy(
+        update={
+            "overall_band": (71.4, 88.6),
+            "patterns": [
+                Pattern(kind="shelved_idea", turns=[13], quotes=["spørge naboen"], text="Tekst.")
+            ],
+            "ownership": report.ownership.model_copy(
+                update={"adopted_plan": OwnershipEvent(by="citizen", turn=13, quote="naboen")}
+            ),
+            "principles": [
+                p0.model_copy(update={"confidence": 0.3}),
+                *report.principles[1:],
+            ],
+        }
+    )
+    at = _run(report.model_dump_json(), "da")
+    overall = next(m for m in at.metric if m.label == "Samlet relationel score")
+    assert overall.value == f"{report.overall:.0f}/100 (71–89)"
+    markdown = "\n".join(m.value for m in at.markdown)
+    assert "Mønstre i samtalen" in markdown
+    assert "Borgerens idé blev lagt til side" in markdown
+    assert "*Tur 14*: “spørge naboen”" in markdown
+    assert "Den aftalte plan var forslag fra" in markdown
+    assert any(f"{p0.title} – {p0.score}/5 (usikker)" == e.label for e in at.expander)
+    captions = "\n".join(c.value for c in at.caption)
+    assert fmt_number(0.3, "da", 2) in captions
+    assert re.findall(r"\b[a-z]+(?:_[a-z]+)+\b", markdown + captions) == []

@@ -1,10 +1,13 @@
 """The coach report in Streamlit.
 
-    render_report(report, lang, *, key_prefix)
+    render_report(report, lang, *, key_prefix, transcript=None, judge_model=None)
 
 ``lang`` is the interface language (headings, labels); the report's own texts
 (rationales, notes) are in the session's language. Every widget key starts with
-``key_prefix`` so the view can appear more than once on a page.
+``key_prefix`` so the view can appear more than once on a page. The page says what the
+exports say (``coach.export``): codes of the reading in words, 1-based turn numbers,
+numbers with the reader's decimal separator, uncertain scores marked, trust on 0-100;
+the downloads carry the whole transcript when ``transcript`` is given.
 """
 
 from __future__ import annotations
@@ -16,12 +19,21 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from base.i18n import t
+from base.i18n import fmt_number, t
 from base.models import Transcript
 from coach import export
-from coach.export import judge_flag_text
+from coach.export import (
+    count_items,
+    is_uncertain,
+    judge_flag_text,
+    pattern_text,
+    reading_text,
+    trust_100,
+    turn_label,
+    turn_word,
+)
 from coach.judge import judge_transcript
-from coach.schema import CoachReport, JudgeResult
+from coach.schema import CoachReport, JudgeResult, OwnershipEvent
 
 _MIME = {
     "md": "text/markdown",
@@ -34,14 +46,16 @@ def _digest(report: CoachReport) -> str:
     return hashlib.sha1(report.model_dump_json().encode("utf-8")).hexdigest()[:16]
 
 
-def _export_callable(report: CoachReport, lang: str, fmt: str) -> Callable[[], bytes]:
+def _export_callable(
+    report: CoachReport, lang: str, fmt: str, transcript: Transcript | None = None
+) -> Callable[[], bytes]:
     """Deferred export: Streamlit runs it on its own thread when the button is clicked."""
 
     def make() -> bytes:
 
         fn = {"md": export.to_markdown, "docx": export.to_docx, "pdf": export.to_pdf}[fmt]
         try:
-            return fn(report, lang)
+            return fn(report, lang, transcript=transcript)
         except Exception as exc:  # a broken format must not break the page
             return t("report.download.failed", lang, error=str(exc)).encode("utf-8")
 
@@ -78,11 +92,10 @@ def _miti_table(report: CoachReport, lang: str) -> pd.DataFrame:
     rows = []
     for m in report.summary.metrics:
         pct = m.id != "reflection_to_question"
-        fmt = (
-            (lambda v: "–" if v is None else f"{v:.0f} %")
-            if pct
-            else (lambda v: "–" if v is None else f"{v:.2f}")
-        )
+
+        def fmt(v: float | None, pct: bool = pct) -> str:
+            return fmt_number(v, lang, 0, pct=True) if pct else fmt_number(v, lang, 2)
+
         rows.append(
             {
                 t("report.miti.metric", lang): t(f"report.miti.{m.id}", lang),
@@ -94,6 +107,15 @@ def _miti_table(report: CoachReport, lang: str) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def _ownership_events(report: CoachReport) -> list[tuple[str, OwnershipEvent]]:
+    """Problem and plan ownership, and whose plan was adopted when the report says so."""
+    own = report.ownership
+    events = [("report.ownership.problem", own.problem), ("report.ownership.plan", own.plan)]
+    if own.adopted_plan.by is not None:
+        events.append(("report.export.adopted_plan", own.adopted_plan))
+    return events
 
 
 def render_report(
@@ -126,61 +148,81 @@ def render_report(
     else:
         col1, col2 = st.columns([1, 2])
         with col1:
-            st.metric(
-                t("report.overall", lang),
-                f"{report.overall:.0f}/100",
-                help=t("report.overall_help", lang),
-            )
+            overall = f"{fmt_number(report.overall, lang)}/100"
+            helptext = t("report.overall_help", lang)
+            if report.overall_band is not None:
+                low, high = (fmt_number(v, lang) for v in report.overall_band)
+                overall += f" ({low}–{high})"
+                helptext += " " + t("report.export.band", lang, low=low, high=high)
+            st.metric(t("report.overall", lang), overall, help=helptext)
         with col2:
-            own = report.ownership
-            problem = t(f"report.who.{own.problem.by or 'none'}", lang)
-            plan = t(f"report.who.{own.plan.by or 'none'}", lang)
-            st.markdown(
-                f"**{t('report.ownership.problem', lang)}:** {problem}  \n"
-                f"**{t('report.ownership.plan', lang)}:** {plan}"
-            )
+            lines = []
+            for key, ev in _ownership_events(report):
+                who = t(f"report.who.{ev.by or 'none'}", lang)
+                lines.append(f"**{t(key, lang)}:** {who}")
+            st.markdown("  \n".join(lines))
 
         st.markdown(f"#### {t('report.principles', lang)}")
         st.altair_chart(_principles_chart(report), width="stretch")
         for ps in report.principles:
             label = f"{ps.title} – {ps.score}/5"
+            marks = [t("report.export.uncertain", lang)] if is_uncertain(ps) else []
             if ps.insufficient_evidence:
-                label += f" ({t('report.insufficient', lang)})"
+                marks.append(t("report.insufficient", lang))
+            if marks:
+                label += f" ({': '.join(marks)})"
             with st.expander(label):
                 st.markdown(f"**{t('report.rationale', lang)}:** {ps.rationale}")
-                st.caption(f"{t('report.confidence', lang)}: {ps.confidence:.2f}")
+                st.caption(f"{t('report.confidence', lang)}: {fmt_number(ps.confidence, lang, 2)}")
                 if not ps.evidence:
                     st.caption(t("report.evidence.none", lang))
+                shown = set()
                 for ev in ps.evidence:
                     sign = "➕" if ev.polarity == "for" else "➖"
-                    st.markdown(f"{sign} *{t('report.turn', lang, n=ev.turn + 1)}*: “{ev.quote}”")
+                    line = f"{sign} *{turn_label(ev.turn, lang)}*: “{ev.quote}”"
+                    if line not in shown:  # the same quote of the same turn once
+                        shown.add(line)
+                        st.markdown(line)
 
     st.markdown(f"#### {t('report.miti', lang)}")
     st.dataframe(_miti_table(report, lang), hide_index=True, width="stretch")
     s = report.summary
     c1, c2 = st.columns(2)
     c1.metric(t("report.miti.adherent", lang), s.mi_adherent)
+    c1.caption(count_items(s.adherent_detail, lang))
     c2.metric(t("report.miti.non_adherent", lang), s.mi_non_adherent)
+    c2.caption(count_items(s.non_adherent_detail, lang))
     st.caption(s.note)
 
     st.markdown(f"#### {t('report.ownership', lang)}")
-    for key, ev in (
-        ("report.ownership.problem", report.ownership.problem),
-        ("report.ownership.plan", report.ownership.plan),
-    ):
+    for key, ev in _ownership_events(report):
         who = t(f"report.who.{ev.by or 'none'}", lang)
         line = f"**{t(key, lang)}:** {who}"
         if ev.turn is not None and ev.quote:
-            line += f" – *{t('report.turn', lang, n=ev.turn + 1)}*: “{ev.quote}”"
+            line += f" – *{turn_label(ev.turn, lang)}*: “{ev.quote}”"
         st.markdown(line)
     st.caption(report.ownership.method)
 
+    if report.patterns:
+        st.markdown(f"#### {t('report.export.patterns', lang)}")
+        for pat in report.patterns:
+            st.markdown(f"**{pattern_text(pat.kind, lang)}:** {pat.text}")
+            if len(pat.turns) == len(pat.quotes):
+                for turn, q in zip(pat.turns, pat.quotes, strict=True):
+                    st.markdown(f"- *{turn_label(turn, lang)}*: “{q}”")
+            else:
+                for q in pat.quotes:
+                    st.markdown(f"- “{q}”")
+
     st.markdown(f"#### {t('report.trust', lang)}")
     if report.trust:
+        axis = t("report.export.trust_axis", lang)
         df = pd.DataFrame(
-            {"trust": [p.trust for p in report.trust]}, index=[p.turn + 1 for p in report.trust]
+            {axis: [trust_100(p.trust) for p in report.trust]},
+            index=pd.Index([p.turn + 1 for p in report.trust], name=turn_word(lang)),
         )
-        st.line_chart(df, y="trust")
+        st.line_chart(df, y=axis)
+        st.caption(t("report.export.trust_caption", lang))
     else:
         st.caption(t("report.trust.none", lang))
 
@@ -205,13 +247,14 @@ def render_report(
 
     if report.judge is not None:
         st.markdown(f"#### {t('report.judge', lang)}")
+        titles = {p.id: p.title for p in report.principles}
         rows = []
         for jp in report.judge.principles:
             marks = [t("report.judge.disagree", lang)] if jp.disagreement else []
             marks += [judge_flag_text(f, lang) for f in jp.flags]
             rows.append(
                 {
-                    t("report.principle", lang): jp.id,
+                    t("report.principle", lang): titles.get(jp.id, jp.id),
                     t("report.judge.offline", lang): jp.offline_score,
                     t("report.judge.score", lang): jp.score if jp.score is not None else "–",
                     "": "; ".join(marks),
@@ -224,12 +267,7 @@ def render_report(
 
     with st.expander(t("report.behaviours", lang)):
         lines = [
-            f"{t('report.turn', lang, n=i + 1)}: {t(f'report.behaviour.{b}', lang)}"
-            + (
-                f" · {', '.join(report.turn_flags[i])}"
-                if i < len(report.turn_flags) and report.turn_flags[i]
-                else ""
-            )
+            f"{turn_label(i, lang)}: {reading_text(report, i, lang)}"
             for i, b in enumerate(report.behaviours)
             if b is not None
         ]
@@ -242,7 +280,7 @@ def render_report(
         with col:
             st.download_button(
                 t(f"report.download.{fmt}", lang),
-                data=_export_callable(report, lang, fmt),
+                data=_export_callable(report, lang, fmt, transcript),
                 file_name=f"{stem}.{fmt}",
                 mime=_MIME[fmt],
                 key=f"{key_prefix}.download.{fmt}",
@@ -257,14 +295,24 @@ def _render_notes(report: CoachReport, lang: str) -> None:
     st.markdown(n.summary)
     st.markdown(f"**{t('report.notes.went_well', lang)}**")
     if n.went_well:
-        for w in n.went_well:
-            st.markdown(f"- {w.text}" + (f" – “{w.quote}”" if w.quote else ""))
+        lines = [
+            f"- {w.text}"
+            + (
+                f" – *{turn_label(w.turn, lang)}*: “{w.quote}”"
+                if w.quote and w.turn is not None
+                else ""
+            )
+            + (f" – “{w.quote}”" if w.quote and w.turn is None else "")
+            for w in n.went_well
+        ]
+        for line in dict.fromkeys(lines):  # no bullet twice
+            st.markdown(line)
     else:
         st.caption(t("report.notes.none", lang))
     st.markdown(f"**{t('report.notes.growth', lang)}**")
     if n.growth_points:
         for g in n.growth_points:
-            st.markdown(f"- {g.text} – *{t('report.turn', lang, n=g.turn + 1)}*: “{g.quote}”")
+            st.markdown(f"- {g.text} – *{turn_label(g.turn, lang)}*: “{g.quote}”")
             st.info(f"{t('report.notes.alternative', lang)}: {g.alternative}")
     else:
         st.caption(t("report.notes.none", lang))

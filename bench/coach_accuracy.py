@@ -14,8 +14,12 @@ own training and its held-out set, not here.
   resident memory (``resource.getrusage``).
 - ``session``: session-level ROC AUC of ``overall`` for AnnoMI's high vs low MI quality
   conversations, every therapist utterance read by the shipped model. The reading's
-  behaviour head was trained on AnnoMI's training split, so the behaviour codes are
-  in-sample here; the moves were not trained on AnnoMI. Not a held-out figure.
+  behaviour head and the calibrated overall were trained on AnnoMI's training split, so
+  this is in-sample; ``overall_model_cv`` gives the overall's grouped cross-validated AUC.
+- ``heldout``: the coach against bench/heldout/coach (never tuned on): Spearman and MAE of
+  overall, per-principle MAE, ownership accuracy (problem, plan, adopted plan), the
+  keyword-stuffing shift, excellent minus gaming, how often the band holds the expert's
+  overall, and the notes' boilerplate share between conversations.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from base.models import MAX_TURN_CHARS, Transcript, Turn
+from coach.overall import get_model
 from coach.scoring import reader_name, score_transcript
 from reading import get_reader
 
@@ -157,6 +162,29 @@ def _spearman(a: list[float], b: list[float]) -> float:
     return round(float(spearmanr(a, b).statistic), 3)
 
 
+def _boilerplate(rows: list) -> dict:
+    """Share of non-quote note sentences one conversation's notes share with another's
+    (same language), over every ordered pair: mean and max."""
+    from coach.notes import boilerplate_share, make_notes
+
+    notes = []
+    for d, r in rows:
+        tr = Transcript(
+            language=d["language"],
+            turns=[Turn(speaker=t["speaker"], text=t["text"][:MAX_TURN_CHARS]) for t in d["turns"]],
+        )
+        notes.append((d["language"], make_notes(r, tr)))
+    shares = [
+        boilerplate_share(a, b)
+        for i, (la, a) in enumerate(notes)
+        for j, (lb, b) in enumerate(notes)
+        if i != j and la == lb
+    ]
+    if not shares:
+        return {}
+    return {"mean": round(sum(shares) / len(shares), 3), "max": round(max(shares), 3)}
+
+
 def heldout_figures() -> dict | None:
     """The coach against conversations rated by a separate author (bench/heldout/coach),
     written before any tuning: never tuned on."""
@@ -177,16 +205,17 @@ def heldout_figures() -> dict | None:
     got = [r.overall if r.overall is not None else 0.0 for _, r in orig]
     want = [float(d["expert"]["overall"]) for d, _ in orig]
     principle_err: dict[str, list[float]] = {}
-    own_right = {"problem": [], "plan": []}
+    own_right = {"problem": [], "plan": [], "adopted_plan": []}
     for d, r in orig:
         for p in r.principles:
             exp = d["expert"]["principles"].get(p.id)
             if exp is not None:
                 principle_err.setdefault(p.id, []).append(abs(p.score - exp))
         for key in own_right:
-            own_right[key].append(
-                getattr(r.ownership, key).by == d["expert"]["ownership"][key]["by"]
-            )
+            want = d["expert"]["ownership"].get(key, {}).get("by")
+            if want is not None:
+                got = getattr(r.ownership, key).by or "none"
+                own_right[key].append(got == want)
     by_id = {d["id"]: r for d, r in rows}
     shifts = [
         round((r.overall or 0.0) - (by_id[d["stuffed_from"]].overall or 0.0), 1)
@@ -203,8 +232,22 @@ def heldout_figures() -> dict | None:
         "overall_spearman": _spearman(got, want),
         "overall_mae": round(sum(abs(a - b) for a, b in zip(got, want, strict=True)) / len(got), 1),
         "principle_mae": {k: round(sum(v) / len(v), 2) for k, v in principle_err.items()},
-        "ownership_accuracy": {k: round(sum(v) / len(v), 3) for k, v in own_right.items()},
-        "stuffing_shift": {"mean": round(sum(shifts) / len(shifts), 1), "max": max(shifts)}
+        "ownership_accuracy": {k: round(sum(v) / len(v), 3) for k, v in own_right.items() if v},
+        "band_covers_expert": round(
+            sum(
+                r.overall_band[0] <= float(d["expert"]["overall"]) <= r.overall_band[1]
+                for d, r in orig
+                if r.overall_band
+            )
+            / max(sum(1 for _, r in orig if r.overall_band), 1),
+            3,
+        ),
+        "boilerplate_share": _boilerplate(orig),
+        "stuffing_shift": {
+            "mean": round(sum(shifts) / len(shifts), 1),
+            "max": max(shifts),
+            "max_abs": max(abs(x) for x in shifts),
+        }
         if shifts
         else None,
         "mean_overall_by_type": mean,
@@ -234,6 +277,10 @@ def main(argv: list[str] | None = None) -> int:
         "session": None if args.no_annomi else session_level_auc(),
         "heldout": heldout_figures(),
         "model": reader_name(get_reader()),
+        # the calibrated overall's own cross-validated figures (team data + AnnoMI, grouped
+        # by conversation), from its training: the honest AnnoMI AUC, since the shipped
+        # overall was fitted on AnnoMI's training split
+        "overall_model_cv": (get_model().manifest.get("cv") if get_model() else None),
     }
     cost["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     print(json.dumps(report, indent=2, ensure_ascii=False))

@@ -212,10 +212,10 @@ def heldout_figures() -> dict | None:
             if exp is not None:
                 principle_err.setdefault(p.id, []).append(abs(p.score - exp))
         for key in own_right:
-            want = d["expert"]["ownership"].get(key, {}).get("by")
-            if want is not None:
-                got = getattr(r.ownership, key).by or "none"
-                own_right[key].append(got == want)
+            expected = d["expert"]["ownership"].get(key, {}).get("by")
+            if expected is not None:
+                who = getattr(r.ownership, key).by or "none"
+                own_right[key].append(who == expected)
     by_id = {d["id"]: r for d, r in rows}
     shifts = [
         round((r.overall or 0.0) - (by_id[d["stuffed_from"]].overall or 0.0), 1)

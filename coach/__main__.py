@@ -5,7 +5,8 @@
 Each FILE is a transcript ``{"language": "da"|"en", "turns": [{"speaker", "text"}, ...]}``
 (validated with ``base.models.Transcript``). With ``--json`` one JSON object per file is
 printed, in input order, with ``overall``, ``principles`` (id -> score, evidence),
-``summary`` (MITI), ``ownership`` (``problem`` / ``plan``: who, turn, quote), ``behaviours``
+``overall_band``, ``summary`` (MITI), ``ownership`` (``problem`` / ``plan`` /
+``adopted_plan``: who, turn, quote), ``patterns``, ``signals``, ``behaviours``
 (the reading's behaviour code per turn, null for citizen turns) and ``turn_flags`` (the
 moves the reading found in each turn). A file that cannot be read or validated gives
 ``file: path: reason`` on stderr; the other files are still scored and the exit code is 1.
@@ -60,6 +61,7 @@ def load_transcript(path: Path) -> tuple[Transcript | None, list[Problem]]:
 def report_json(report: CoachReport) -> dict:
     return {
         "overall": report.overall,
+        "overall_band": list(report.overall_band) if report.overall_band else None,
         "status": report.status,
         "language": report.language,
         "rubric_version": report.rubric_version,
@@ -74,7 +76,10 @@ def report_json(report: CoachReport) -> dict:
             for p in report.principles
         },
         "summary": report.summary.model_dump(),
-        "ownership": report.ownership.model_dump(),  # problem / plan: by, turn, quote, cue
+        # problem / plan / adopted_plan: by, turn, quote, cue
+        "ownership": report.ownership.model_dump(),
+        "patterns": [p.model_dump() for p in report.patterns],
+        "signals": report.signals.model_dump() if report.signals else None,
         "behaviours": report.behaviours,
         "turn_flags": report.turn_flags,
         "reader": report.coder,

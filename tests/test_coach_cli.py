@@ -51,8 +51,13 @@ def test_json_output_one_object_per_file_in_order(files, capsys) -> None:
     assert sys_["language"] == "en"
     for obj in (rel, sys_):
         assert set(obj) >= {"overall", "principles", "summary", "behaviours", "ownership"}
-        for key in ("problem", "plan"):
+        for key in ("problem", "plan", "adopted_plan"):
             assert {"by", "turn", "quote"} <= set(obj["ownership"][key])
+        # the calibrated overall's band holds it; patterns and signals are part of the output
+        low, high = obj["overall_band"]
+        assert low <= obj["overall"] <= high
+        assert isinstance(obj["patterns"], list)
+        assert 0 <= obj["signals"]["practitioner_word_share"] <= 1
         # the moves the reading found, per turn (none for citizen turns)
         assert len(obj["turn_flags"]) == len(obj["behaviours"])
         for label, flags in zip(obj["behaviours"], obj["turn_flags"], strict=True):

@@ -378,6 +378,7 @@ def test_band_patterns_and_adopted_plan_when_present(fmt: str, da) -> None:
     bare = report.model_copy(
         update={
             "patterns": [],
+            "notes": None,  # the notes' summary names the patterns too
             "ownership": report.ownership.model_copy(update={"adopted_plan": OwnershipEvent()}),
         }
     )

@@ -113,31 +113,18 @@ def scoring_time(texts: list[tuple[str, str | None]], n_turns: int = 40) -> floa
 
 def session_level_auc() -> dict | None:
     """ROC AUC of ``overall``: high vs low MI quality AnnoMI conversations."""
-    from reading.train import CorpusError, load_annomi
+    from coach.train import annomi_sessions
 
-    try:
-        records = load_annomi()
-    except CorpusError as exc:
-        return {"skipped": str(exc)}
-    sessions: dict[str, list] = {}
-    for r in records:
-        if r.mi_quality in ("high", "low"):
-            sessions.setdefault(r.group, []).append(r)
+    sessions = annomi_sessions()
     if not sessions:
         return None
     scores: dict[str, list[float]] = {"high": [], "low": []}
     reader = get_reader()
     t0 = time.perf_counter()
-    for recs in sessions.values():
-        turns: list[Turn] = []
-        for r in recs:
-            prev = r.previous_citizen
-            if prev and not (turns and turns[-1].speaker == "citizen" and turns[-1].text == prev):
-                turns.append(Turn(speaker="citizen", text=prev[:MAX_TURN_CHARS]))
-            turns.append(Turn(speaker="practitioner", text=r.text[:MAX_TURN_CHARS]))
-        report = score_transcript(Transcript(language="en", turns=turns), reader=reader)
+    for _gid, quality, transcript in sessions:
+        report = score_transcript(transcript, reader=reader)
         if report.overall is not None:
-            scores[recs[0].mi_quality].append(report.overall)
+            scores[quality].append(report.overall)
     high, low = scores["high"], scores["low"]
     if not high or not low:
         return None
